@@ -1,0 +1,28 @@
+-- UPJUNOO CRM: customer accounts of the ride and delivery apps.
+CREATE TABLE IF NOT EXISTS customers (
+    customer_id text PRIMARY KEY,
+    email       text NOT NULL,
+    phone       text,
+    full_name   text NOT NULL,
+    country     text NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS addresses (
+    customer_id text NOT NULL,
+    label       text NOT NULL,
+    line1       text NOT NULL,
+    city        text NOT NULL,
+    country     text NOT NULL,
+    PRIMARY KEY (customer_id, label)
+);
+INSERT INTO customers (customer_id, email, phone, full_name, country, created_at) VALUES
+    ('C-ADA-001', 'ada@example.org',   '+2250700000001', 'Ada Lovelace',  'CI', '2024-02-01T09:00:00Z'),
+    ('C-BRU-002', 'bruno@example.org', '+2430810000002', 'Bruno Kabila',  'CD', '2024-05-11T10:30:00Z'),
+    ('C-CHL-003', 'chloe@example.org', '+15145550003',   'Chloé Tremblay', 'CA', '2025-01-20T15:45:00Z')
+ON CONFLICT DO NOTHING;
+INSERT INTO addresses (customer_id, label, line1, city, country) VALUES
+    ('C-ADA-001', 'home', '12 rue des Jardins, Cocody', 'Abidjan', 'CI'),
+    ('C-ADA-001', 'work', 'Plateau, Avenue Chardy',     'Abidjan', 'CI'),
+    ('C-BRU-002', 'home', '5 avenue du Commerce',       'Kinshasa', 'CD'),
+    ('C-CHL-003', 'home', '1200 rue Sainte-Catherine',  'Montréal', 'CA')
+ON CONFLICT DO NOTHING;

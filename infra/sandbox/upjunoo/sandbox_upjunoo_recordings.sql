@@ -1,0 +1,14 @@
+-- UPJUNOO call recordings: metadata rows; the audio files live on disk (see recordings.json).
+CREATE TABLE IF NOT EXISTS recordings (
+    file_path    text PRIMARY KEY,
+    customer_id  text,
+    caller_phone text,
+    kind         text NOT NULL CHECK (kind IN ('customer_driver', 'customer_courier', 'customer_shop', 'support')),
+    recorded_at  timestamptz NOT NULL,
+    duration_s   integer NOT NULL
+);
+INSERT INTO recordings (file_path, customer_id, caller_phone, kind, recorded_at, duration_s) VALUES
+    ('ada-driver-0001.wav',   'C-ADA-001', '+2250700000001', 'customer_driver', '2025-06-14T19:01:00Z', 1),
+    ('ada-support-0001.wav',  'C-ADA-001', '+2250700000001', 'support',         '2025-06-15T10:12:00Z', 1),
+    ('bruno-courier-0001.wav','C-BRU-002', '+2430810000002', 'customer_courier','2025-07-01T11:40:00Z', 1)
+ON CONFLICT DO NOTHING;

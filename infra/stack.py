@@ -1,0 +1,145 @@
+"""The embedded real stack: PostgreSQL, the Tansu Kafka-protocol broker, the Temporal dev server.
+
+``up`` is idempotent (running parts are left alone), ``down`` stops only what ``up`` recorded,
+``status`` says what runs where. Ports come from ``workers.settings`` (environment variables).
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from infra.binaries import postgres_bindir, tansu_broker, temporal_cli
+from infra.processes import ProcessSpec, ProcessSupervisor, StackError, port_open
+from workers.settings import Settings
+
+INFRA_PARTS = ("postgres", "broker", "temporal")
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    search_attributes: dict[str, str]
+
+    @property
+    def supervisor(self) -> ProcessSupervisor:
+        return ProcessSupervisor(self.settings.state_dir)
+
+    def up(self) -> list[str]:
+        """Start whatever is not running; returns the names started now."""
+        started = []
+        for spec in (self._postgres(), self._broker(), self._temporal()):
+            if self.supervisor.start(spec, timeout=90):
+                started.append(spec.name)
+        return started
+
+    def down(self, names: tuple[str, ...] = INFRA_PARTS) -> list[str]:
+        stopped = []
+        for name in reversed(names):
+            sig = signal.SIGINT if name == "postgres" else signal.SIGTERM  # fast shutdown
+            if self.supervisor.stop(name, sig):
+                stopped.append(name)
+        return stopped
+
+    def status(self) -> dict[str, int | None]:
+        return {name: self.supervisor.pid(name) for name in INFRA_PARTS}
+
+    # -- PostgreSQL ---------------------------------------------------------------------
+    def _postgres(self) -> ProcessSpec:
+        s = self.settings
+        bindir = postgres_bindir()
+        data = s.state_dir / "pg" / "data"
+        user = _postgres_os_user()
+        if not (data / "PG_VERSION").exists():
+            _initdb(bindir, data, s.pg_user, user)
+        return ProcessSpec(
+            name="postgres",
+            argv=[
+                str(bindir / "postgres"), "-D", str(data), "-p", str(s.pg_port),
+                "-c", f"listen_addresses={s.pg_host}", "-c", f"unix_socket_directories={data.parent}",
+                "-c", "max_connections=300", "-c", "fsync=off", "-c", "synchronous_commit=off",
+                "-c", "full_page_writes=off",
+            ],
+            port=s.pg_port,
+            user=user,
+            stop_signal=signal.SIGINT,
+            port_hint="PRIVACY_PG_PORT",
+        )
+
+    # -- Kafka-protocol broker --------------------------------------------------------------
+    def _broker(self) -> ProcessSpec:
+        s = self.settings
+        url = f"tcp://{s.kafka_host}:{s.kafka_port}"
+        return ProcessSpec(
+            name="broker",
+            argv=[tansu_broker(), "broker", "--listener-url", url, "--advertised-listener-url", url,
+                  "--storage-engine", "memory://tansu/"],
+            port=s.kafka_port,
+            port_hint="PRIVACY_KAFKA_PORT",
+        )
+
+    # -- Temporal dev server ----------------------------------------------------------------
+    def _temporal(self) -> ProcessSpec:
+        s = self.settings
+        s.state_dir.mkdir(parents=True, exist_ok=True)
+        argv = [
+            temporal_cli(), "server", "start-dev",
+            "--ip", s.temporal_host, "--port", str(s.temporal_port),
+            "--ui-ip", s.temporal_host, "--ui-port", str(s.temporal_ui_port),
+            "--db-filename", str(s.state_dir / "temporal.db"),
+            "--namespace", s.temporal_namespace,
+            "--log-level", "warn", "--ui-disable-news-fetch",
+        ]
+        for name, kind in self.search_attributes.items():
+            argv += ["--search-attribute", f"{name}={kind}"]
+        return ProcessSpec(
+            name="temporal",
+            argv=argv,
+            port=s.temporal_port,
+            ready=lambda: port_open(s.temporal_host, s.temporal_ui_port),
+            port_hint="PRIVACY_TEMPORAL_PORT",
+        )
+
+
+def _postgres_os_user() -> str | None:
+    """PostgreSQL will not run as root; use the Debian ``postgres`` account then."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        raise StackError("running as root needs an OS user `postgres` for the database server") from None
+    return "postgres"
+
+
+def _initdb(bindir: Path, data: Path, db_user: str, os_user: str | None) -> None:
+    data.mkdir(parents=True, exist_ok=True)
+    if os_user:
+        # Every folder up to the data dir must be reachable by the server's OS user.
+        shutil.chown(data.parent, os_user, os_user)
+        shutil.chown(data, os_user, os_user)
+        _allow_traversal(data.parent)
+    result = subprocess.run(
+        [str(bindir / "initdb"), "-D", str(data), "-U", db_user, "--auth=trust", "-E", "UTF8",
+         "--no-sync"],
+        capture_output=True,
+        text=True,
+        user=os_user,
+        group=os_user,
+        extra_groups=[] if os_user else None,
+    )
+    if result.returncode != 0:
+        shutil.rmtree(data, ignore_errors=True)
+        raise StackError(f"initdb failed:\n{result.stdout}\n{result.stderr}")
+
+
+def _allow_traversal(path: Path) -> None:
+    for parent in [path, *path.parents]:
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            parent.chmod(mode | 0o001)

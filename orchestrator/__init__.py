@@ -1,0 +1,1 @@
+"""Control plane of the privacy-request orchestrator: intake, workflows, policy, API, CLI."""

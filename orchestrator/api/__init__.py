@@ -1,0 +1,1 @@
+"""HTTP API: request status and reports, served from the ledger."""

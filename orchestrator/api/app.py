@@ -1,0 +1,82 @@
+"""The HTTP API (aiohttp): one registry of routes, JSON errors with a message.
+
+``GET /v1/requests/{request_id}``        status, due date, each system's outcome
+``GET /v1/requests/{request_id}/report`` the access/portability report (JSON; ``?format=html``)
+``GET /v1/requests``                     recent requests (``?status=``)
+``GET /healthz``                         liveness
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from workers.ledger import Ledger
+
+LEDGER = web.AppKey("ledger", Ledger)
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def _request_id(request: web.Request) -> str | web.Response:
+    raw = request.match_info["request_id"]
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        return _error(400, f"request_id {raw!r} is not a UUID")
+
+
+async def get_request(request: web.Request) -> web.Response:
+    request_id = _request_id(request)
+    if isinstance(request_id, web.Response):
+        return request_id
+    found = await request.app[LEDGER].request(request_id)
+    if found is None:
+        return _error(404, f"no request with request_id {request_id}")
+    return web.json_response(found)
+
+
+async def get_report(request: web.Request) -> web.Response:
+    request_id = _request_id(request)
+    if isinstance(request_id, web.Response):
+        return request_id
+    ledger = request.app[LEDGER]
+    found = await ledger.report(request_id)
+    if found is None:
+        known: dict[str, Any] | None = await ledger.request(request_id)
+        if known is None:
+            return _error(404, f"no request with request_id {request_id}")
+        if known["type"] not in ("access", "portability"):
+            return _error(404, f"request {request_id} is a {known['type']} request: it has no report")
+        return _error(409, f"the report of request {request_id} is not ready (status {known['status']})")
+    report, html = found
+    if request.query.get("format") == "html":
+        return web.Response(text=html, content_type="text/html")
+    return web.json_response(report)
+
+
+async def list_requests(request: web.Request) -> web.Response:
+    status = request.query.get("status")
+    try:
+        limit = min(int(request.query.get("limit", "50")), 500)
+    except ValueError:
+        return _error(400, "limit must be a whole number")
+    return web.json_response({"requests": await request.app[LEDGER].list_requests(status=status, limit=limit)})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def create_app(ledger: Ledger) -> web.Application:
+    app = web.Application()
+    app[LEDGER] = ledger
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/v1/requests", list_requests)
+    app.router.add_get("/v1/requests/{request_id}", get_request)
+    app.router.add_get("/v1/requests/{request_id}/report", get_report)
+    return app

@@ -1,0 +1,1 @@
+"""privacyctl: the operator's command line (stack, services, demo, requests)."""

@@ -1,0 +1,86 @@
+"""Foreground entry points of our services, as the stack launcher starts them.
+
+Each writes ``<state>/run/<name>.ready`` once it serves, which is what ``up`` waits for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from contextlib import AsyncExitStack
+
+from aiohttp import web
+
+from workers.settings import Settings
+
+log = logging.getLogger("privacyctl.serve")
+
+
+def mark_ready(settings: Settings, name: str) -> None:
+    run_dir = settings.state_dir / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / f"{name}.ready").write_text("ready")
+
+
+async def _until_terminated() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def serve_worker(settings: Settings) -> None:
+    """Workflow and activity workers in one process, on the request task queue."""
+    from orchestrator.workflows.worker import build_workflow_worker
+    from workers.temporal_client import connect
+    from workers.worker import build_activity_worker
+
+    client = await connect(settings, attempts=30)
+    async with AsyncExitStack() as stack:
+        activity_worker = await build_activity_worker(client, settings, stack)
+        workflow_worker = build_workflow_worker(client, settings.task_queue)
+        async with activity_worker, workflow_worker:
+            mark_ready(settings, "worker")
+            log.info("worker polling task queue %s", settings.task_queue)
+            await _until_terminated()
+
+
+async def serve_api(settings: Settings) -> None:
+    from orchestrator.api.app import create_app
+    from workers.ledger import Ledger
+
+    ledger = await Ledger.connect(settings.pg_dsn())
+    runner = web.AppRunner(create_app(ledger), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.api_host, settings.api_port).start()
+    mark_ready(settings, "api")
+    log.info("API on %s", settings.api_url)
+    try:
+        await _until_terminated()
+    finally:
+        await runner.cleanup()
+        await ledger.close()
+
+
+async def serve_sandbox(settings: Settings) -> None:
+    from infra.sandbox.async_system import serve
+
+    task = asyncio.create_task(serve(settings))
+    waiter = asyncio.create_task(_until_terminated())
+    done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    for pending in (task, waiter):
+        pending.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await pending
+    for finished in done:
+        if finished is task and not task.cancelled() and task.exception():
+            raise task.exception()  # type: ignore[misc]
+
+
+def serve_intake(settings: Settings) -> None:
+    from orchestrator.intake.app import run_intake
+
+    run_intake(settings, on_ready=lambda: mark_ready(settings, "intake"))

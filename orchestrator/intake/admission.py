@@ -1,0 +1,90 @@
+"""Decide what to do with one raw request event: a workflow to start, or a DLQ record. Pure.
+
+Validation rules live in the JSON Schema; tenants live in policy packs. This module only
+joins them: parse, validate, find the pack, plan, compute the deadline.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from orchestrator.policy.deadlines import compute_deadline
+from orchestrator.policy.packs import PolicyPack
+from orchestrator.policy.plan import plan_request
+from orchestrator.workflows.models import RequestInput
+from schemas import REQUESTS_TOPIC, ContractViolation, decode_and_validate
+from schemas.models import RightsRequest
+
+
+@dataclass(frozen=True)
+class Admission:
+    request: RightsRequest
+    workflow_input: RequestInput
+    due_at: datetime
+    deadline_basis: str
+
+
+def admit_request(raw: bytes, packs: dict[str, PolicyPack]) -> Admission:
+    """Raise ContractViolation (malformed_json, schema_violation, unknown_tenant) or admit."""
+    value = decode_and_validate(REQUESTS_TOPIC, raw)
+    request = RightsRequest.from_event(value)
+    pack = packs.get(request.tenant)
+    if pack is None:
+        raise ContractViolation("unknown_tenant", f"tenant: no policy pack for {request.tenant!r}")
+    deadline = compute_deadline(
+        request.submitted_at,
+        request.jurisdiction,
+        promise_days=pack.deadline.get("promise_days"),
+        promise_months=pack.deadline.get("promise_months"),
+    )
+    workflow_input = RequestInput(
+        request_id=request.request_id,
+        tenant=request.tenant,
+        request_type=request.type,
+        jurisdiction=request.jurisdiction,
+        subject=request.subject,
+        submitted_at=request.submitted_at.isoformat(),
+        due_at=deadline.due_at.isoformat(),
+        deadline_basis=deadline.basis,
+        controller=dict(pack.document["controller"]),
+        steps=plan_request(pack, request.type),
+        details=request.details,
+    )
+    return Admission(request, workflow_input, deadline.due_at, deadline.basis)
+
+
+def dlq_record(
+    raw: bytes, violation: ContractViolation, *, topic: str, partition: int | None, offset: int | None
+) -> dict[str, Any]:
+    """The DLQ value for a rejected input: reason, detail, and the original bytes."""
+    try:
+        text, encoding = raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = base64.b64encode(raw).decode("ascii"), "base64"
+    record: dict[str, Any] = {
+        "source_topic": topic,
+        "reason": violation.reason,
+        "error": violation.detail,
+        "rejected_at": datetime.now(UTC).isoformat(),
+        "raw": text,
+        "raw_encoding": encoding,
+    }
+    if partition is not None:
+        record["partition"] = partition
+    if offset is not None:
+        record["offset"] = offset
+    return record
+
+
+def dlq_key(raw: bytes) -> bytes | None:
+    """Key DLQ records by request_id when one can be read, to keep them next to retries."""
+    try:
+        value = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    request_id = value.get("request_id") if isinstance(value, dict) else None
+    return request_id.encode() if isinstance(request_id, str) and len(request_id) <= 64 else None

@@ -1,0 +1,141 @@
+"""The faust app: consume requests and confirmations, route them, send bad input to the DLQ.
+
+The agents are thin at-least-once routers. An event is acknowledged (and its offset later
+committed) only after its workflow start or signal succeeded; transient failures (Temporal
+or PostgreSQL restarting) are retried in place with back-off, so nothing is lost, and bad
+input goes to the DLQ with a reason, so nothing stops the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import faust
+
+from orchestrator.intake.admission import admit_request, dlq_key, dlq_record
+from orchestrator.intake.router import IntakeRouter
+from orchestrator.policy.packs import PolicyPack, load_packs
+from schemas import CONFIRMATIONS_TOPIC, DLQ_TOPIC, REQUESTS_TOPIC, ContractViolation, decode_and_validate
+from schemas.models import Confirmation
+from workers.ledger import Ledger
+from workers.settings import Settings
+from workers.temporal_client import connect
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 30.0
+
+
+class IntakeContext:
+    """Connections the agents share, opened once when the first event arrives."""
+
+    def __init__(self, settings: Settings, packs: dict[str, PolicyPack]) -> None:
+        self.settings = settings
+        self.packs = packs
+        self._router: IntakeRouter | None = None
+        self._lock = asyncio.Lock()
+
+    async def router(self) -> IntakeRouter:
+        async with self._lock:
+            if self._router is None:
+                client = await connect(self.settings, attempts=30)
+                ledger = await Ledger.connect(self.settings.pg_dsn())
+                self._router = IntakeRouter(client, ledger, self.settings.task_queue)
+        return self._router
+
+
+async def retry_transient(what: str, action: Callable[[], Awaitable[Any]]) -> Any:
+    """Run ``action`` until it succeeds; ContractViolation is bad input and passes through."""
+    delay = 0.5
+    while True:
+        try:
+            return await action()
+        except ContractViolation:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any other failure is a dependency being down
+            log.warning("%s failed (%s: %s); retrying in %.1fs", what, type(exc).__name__, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+
+
+def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -> faust.App:
+    """Build the intake app; packs are loaded (and validated) now, so a broken pack fails start-up."""
+    context = IntakeContext(settings, packs if packs is not None else load_packs())
+    app = faust.App(
+        settings.intake_app_id,
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        value_serializer="raw",
+        key_serializer="raw",
+        web_enabled=False,
+        datadir=str(settings.state_dir / "faust"),
+        topic_partitions=4,
+        broker_commit_every=100,
+        broker_commit_interval=1.0,
+        consumer_auto_offset_reset="earliest",
+    )
+    requests_topic = app.topic(REQUESTS_TOPIC, value_serializer="raw", key_serializer="raw")
+    confirmations_topic = app.topic(CONFIRMATIONS_TOPIC, value_serializer="raw", key_serializer="raw")
+    dlq_topic = app.topic(DLQ_TOPIC, value_serializer="raw", key_serializer="raw")
+
+    async def reject(event: faust.types.EventT, raw: bytes, violation: ContractViolation) -> None:
+        record = dlq_record(
+            raw,
+            violation,
+            topic=event.message.topic,
+            partition=event.message.partition,
+            offset=event.message.offset,
+        )
+        fut = await dlq_topic.send(key=dlq_key(raw), value=json.dumps(record).encode())
+        await fut  # delivered before the bad event is acknowledged: nothing is lost
+        log.warning(
+            "rejected %s[%s]@%s: %s", event.message.topic, event.message.partition,
+            event.message.offset, violation.reason,
+        )
+
+    @app.agent(requests_topic, concurrency=4)
+    async def intake_requests(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            raw = bytes(event.value or b"")
+            try:
+                admission = admit_request(raw, context.packs)
+            except ContractViolation as violation:
+                await reject(event, raw, violation)
+                continue
+            router = await context.router()
+            await retry_transient(
+                f"starting request {admission.request.request_id}",
+                lambda admission=admission: router.start_request(admission),
+            )
+
+    @app.agent(confirmations_topic, concurrency=4)
+    async def intake_confirmations(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            raw = bytes(event.value or b"")
+            try:
+                confirmation = Confirmation.from_event(decode_and_validate(CONFIRMATIONS_TOPIC, raw))
+                router = await context.router()
+                await retry_transient(
+                    f"routing confirmation for {confirmation.request_id}",
+                    lambda c=confirmation: router.route_confirmation(c),
+                )
+            except ContractViolation as violation:
+                await reject(event, raw, violation)
+
+    return app
+
+
+def run_intake(settings: Settings, on_ready: Callable[[], None] | None = None) -> None:
+    """Run the intake worker in the foreground until SIGTERM."""
+    app = create_app(settings)
+    if on_ready is not None:
+
+        @app.task
+        async def announce_ready() -> None:
+            on_ready()
+
+    worker = faust.Worker(app, loglevel="INFO", quiet=True)
+    worker.execute_from_commandline()

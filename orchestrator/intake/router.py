@@ -1,0 +1,123 @@
+"""The side effects of intake: record the request, start its workflow, route confirmations.
+
+Everything here is safe to repeat: Kafka delivers at least once, so a request seen twice
+finds its ledger row and its workflow already there (Temporal's workflow-id uniqueness is
+the de-duplication), and a confirmation seen twice is ignored by the waiting workflow.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from temporalio.client import Client
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from orchestrator.intake.admission import Admission
+from orchestrator.workflows import search
+from orchestrator.workflows.models import ConfirmationSignal, request_workflow_id, system_workflow_id
+from orchestrator.workflows.request import RequestWorkflow
+from schemas import ContractViolation
+from schemas.models import Confirmation
+from workers.ledger import Ledger
+
+log = logging.getLogger(__name__)
+
+
+class IntakeRouter:
+    def __init__(self, client: Client, ledger: Ledger, task_queue: str) -> None:
+        self._client = client
+        self._ledger = ledger
+        self._task_queue = task_queue
+
+    async def start_request(self, admission: Admission) -> bool:
+        """Record and start; False when this request_id was already started before."""
+        request = admission.request
+        workflow_id = request_workflow_id(request.request_id)
+        created = await self._ledger.record_request(
+            request_id=request.request_id,
+            tenant=request.tenant,
+            request_type=request.type,
+            jurisdiction=request.jurisdiction,
+            submitted_at=request.submitted_at,
+            due_at=admission.due_at,
+            deadline_basis=admission.deadline_basis,
+            workflow_id=workflow_id,
+        )
+        attributes = TypedSearchAttributes(
+            [
+                SearchAttributePair(search.TENANT, request.tenant),
+                SearchAttributePair(search.REQUEST_TYPE, request.type),
+                SearchAttributePair(search.JURISDICTION, request.jurisdiction),
+                SearchAttributePair(search.STATUS, "received"),
+                SearchAttributePair(search.DUE_AT, admission.due_at),
+                SearchAttributePair(search.OVERDUE, False),
+            ]
+        )
+        try:
+            await self._client.start_workflow(
+                RequestWorkflow.run,
+                admission.workflow_input,
+                id=workflow_id,
+                task_queue=self._task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                search_attributes=attributes,
+                memo={"summary": f"{request.type} request for tenant {request.tenant} ({request.jurisdiction})"},
+            )
+        except WorkflowAlreadyStartedError:
+            log.info("request %s already handled (duplicate delivery)", request.request_id)
+            return False
+        log.info(
+            "request %s %s: tenant=%s type=%s systems=%d",
+            request.request_id,
+            "started" if created else "re-delivered",
+            request.tenant,
+            request.type,
+            len(admission.workflow_input.steps),
+        )
+        return created
+
+    async def route_confirmation(self, confirmation: Confirmation) -> None:
+        """Hand a system's answer to its waiting workflow; ContractViolation if it has none."""
+        known = await self._ledger.system_result(confirmation.request_id, confirmation.system)
+        if known is None:
+            if await self._ledger.request(confirmation.request_id) is None:
+                raise ContractViolation("unknown_request", f"request_id: {confirmation.request_id} is not known")
+            raise ContractViolation(
+                "unknown_system", f"system: {confirmation.system!r} has no part in this request"
+            )
+        if confirmation.records:
+            # Records go to the ledger, not into workflow history: history stays small.
+            await self._ledger.store_records(confirmation.request_id, confirmation.system, confirmation.records)
+        handle = self._client.get_workflow_handle(
+            system_workflow_id(confirmation.request_id, confirmation.system)
+        )
+        try:
+            await handle.signal(
+                "confirm",
+                ConfirmationSignal(
+                    outcome=confirmation.outcome,
+                    at=confirmation.at.isoformat(),
+                    evidence=confirmation.evidence,
+                    legal_basis=confirmation.legal_basis,
+                    retained_until=confirmation.retained_until,
+                    reason=confirmation.reason,
+                    record_count=len(confirmation.records),
+                ),
+            )
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            # The system's workflow already closed: a duplicate or late repeat. Nothing to do.
+            log.info(
+                "request %s system %s: late or duplicate confirmation ignored",
+                confirmation.request_id,
+                confirmation.system,
+            )

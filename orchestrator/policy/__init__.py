@@ -1,0 +1,1 @@
+"""Policy packs (tenants as data) and the pure rules derived from them: plans and deadlines."""

@@ -1,0 +1,101 @@
+"""Load policy packs (tenants as data) and validate them against pack.schema.json on load.
+
+A broken pack is a start-up error that names the file and the offending field, never a
+surprise in the middle of a request.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+BUILTIN_PACKS_DIR = Path(str(resources.files("orchestrator.policy").joinpath("packs")))
+PACKS_DIR_ENV = "PRIVACY_PACKS_DIR"
+
+
+class PackError(ValueError):
+    """A policy pack is missing or does not satisfy the pack schema."""
+
+
+@dataclass(frozen=True)
+class PolicyPack:
+    """One tenant's pack: the validated document plus convenient look-ups."""
+
+    tenant: str
+    document: dict[str, Any]
+    source: str
+
+    @property
+    def systems(self) -> list[dict[str, Any]]:
+        systems: list[dict[str, Any]] = self.document["systems"]
+        return systems
+
+    @property
+    def deadline(self) -> dict[str, Any]:
+        deadline: dict[str, Any] = self.document.get("deadline", {})
+        return deadline
+
+    def system(self, name: str) -> dict[str, Any]:
+        for system in self.systems:
+            if system["name"] == name:
+                return system
+        raise KeyError(name)
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    schema = json.loads((BUILTIN_PACKS_DIR / "pack.schema.json").read_text("utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def parse_pack(document: Any, source: str) -> PolicyPack:
+    """Validate a pack document; PackError names the source and the first bad field."""
+    errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "(root)"
+        raise PackError(f"{source}: {where}: {first.message}")
+    names = [s["name"] for s in document["systems"]]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise PackError(f"{source}: systems: duplicate system names {duplicated}")
+    return PolicyPack(tenant=document["tenant"], document=document, source=source)
+
+
+def load_pack_file(path: Path) -> PolicyPack:
+    try:
+        document = json.loads(path.read_text("utf-8"))
+    except json.JSONDecodeError as exc:
+        raise PackError(f"{path}: not valid JSON: {exc}") from exc
+    pack = parse_pack(document, str(path))
+    if pack.tenant != path.stem:
+        raise PackError(f"{path}: tenant: {pack.tenant!r} does not match the file name")
+    return pack
+
+
+def packs_dir() -> Path:
+    return Path(os.environ.get(PACKS_DIR_ENV) or BUILTIN_PACKS_DIR)
+
+
+def load_packs(directory: Path | None = None) -> dict[str, PolicyPack]:
+    """Every ``<tenant>.json`` pack in ``directory`` (default: $PRIVACY_PACKS_DIR or built-in)."""
+    directory = directory or packs_dir()
+    if not directory.is_dir():
+        raise PackError(f"{directory}: policy pack folder not found")
+    packs = {}
+    for path in sorted(directory.glob("*.json")):
+        if path.name.endswith(".schema.json"):
+            continue
+        pack = load_pack_file(path)
+        packs[pack.tenant] = pack
+    if not packs:
+        raise PackError(f"{directory}: no policy packs found")
+    return packs

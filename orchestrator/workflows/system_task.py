@@ -1,0 +1,101 @@
+"""One downstream system's part in one request: act, then wait for its confirmation.
+
+A child workflow per system keeps each history small and lets the fan-out run wide; its
+id is derived from (request, system), so the intake can route a late confirmation to it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+from orchestrator.workflows.models import ConfirmationSignal, RetrySignal
+
+with workflow.unsafe.imports_passed_through():
+    from workers.messages import FINAL_OUTCOMES, SystemOutcomeInput, SystemResult, SystemTaskInput
+
+# Downstream systems go down for minutes or hours: keep retrying, but back off to a minute.
+# Configuration errors (a broken pack) are not retried; an operator fixes and retries them.
+CONNECTOR_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=60),
+    non_retryable_error_types=["ConnectorConfigError"],
+)
+LEDGER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+
+
+@workflow.defn(name="SystemTaskWorkflow")
+class SystemTaskWorkflow:
+    def __init__(self) -> None:
+        self._confirmation: ConfirmationSignal | None = None
+        self._retry_requested = False
+
+    @workflow.run
+    async def run(self, task: SystemTaskInput) -> SystemResult:
+        result = await self._act(task)
+        if result.outcome == "pending":
+            # An asynchronous system answers on Kafka; the intake signals us with its answer.
+            await workflow.wait_condition(lambda: self._confirmation is not None)
+            assert self._confirmation is not None
+            answer = self._confirmation
+            result = await self._record(
+                task,
+                SystemResult(
+                    system=task.step.system,
+                    action=task.step.action,
+                    outcome=answer.outcome,
+                    confirmed_at=answer.at,
+                    evidence=answer.evidence,
+                    legal_basis=answer.legal_basis,
+                    retained_until=answer.retained_until,
+                    error=answer.reason,
+                    record_count=answer.record_count,
+                ),
+            )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return result
+
+    async def _act(self, task: SystemTaskInput) -> SystemResult:
+        """Apply the connector; on a non-retryable failure, record it and wait for an operator."""
+        while True:
+            try:
+                return await workflow.execute_activity(
+                    "apply_system_action",
+                    task,
+                    result_type=SystemResult,
+                    start_to_close_timeout=timedelta(minutes=2),
+                    retry_policy=CONNECTOR_RETRY,
+                )
+            except ActivityError as err:
+                failure = SystemResult(
+                    system=task.step.system,
+                    action=task.step.action,
+                    outcome="failed",
+                    error=str(err.cause or err),
+                )
+                await self._record(task, failure)
+                self._retry_requested = False
+                await workflow.wait_condition(lambda: self._retry_requested)
+
+    async def _record(self, task: SystemTaskInput, result: SystemResult) -> SystemResult:
+        return await workflow.execute_activity(
+            "record_system_outcome",
+            SystemOutcomeInput(task.request_id, task.tenant, task.request_type, result),
+            result_type=SystemResult,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=LEDGER_RETRY,
+        )
+
+    @workflow.signal
+    def confirm(self, answer: ConfirmationSignal) -> None:
+        """First final answer wins; duplicates and late repeats change nothing."""
+        if self._confirmation is None and answer.outcome in FINAL_OUTCOMES:
+            self._confirmation = answer
+
+    @workflow.signal
+    def retry(self, request: RetrySignal) -> None:
+        self._retry_requested = True

@@ -1,0 +1,13 @@
+"""Wiring of the workflow worker: the deterministic side, no I/O of its own."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from orchestrator.workflows.request import RequestWorkflow
+from orchestrator.workflows.system_task import SystemTaskWorkflow
+
+
+def build_workflow_worker(client: Client, task_queue: str) -> Worker:
+    return Worker(client, task_queue=task_queue, workflows=[RequestWorkflow, SystemTaskWorkflow])

@@ -1,0 +1,157 @@
+"""Temporal activities: every piece of I/O a request needs, keyed by (request, system).
+
+Activities are methods of one class holding their dependencies; the worker registers the
+bound methods. Each may run more than once (retries, a worker killed mid-flight), so each
+checks the ledger before it acts and never applies a side effect twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from schemas import REQUEST_EVENTS_TOPIC
+from workers.connectors.base import ConnectorError
+from workers.connectors.registry import ConnectorRegistry
+from workers.events import EventPublisher
+from workers.ledger import Ledger
+from workers.messages import (
+    FINAL_OUTCOMES,
+    ReportInput,
+    ReportSummary,
+    RequestStatusChange,
+    SystemOutcomeInput,
+    SystemResult,
+    SystemTaskInput,
+)
+from workers.report import build_report, render_html
+
+log = logging.getLogger(__name__)
+
+# The outcome an action has once it is done, used when an earlier attempt already did it.
+DONE_OUTCOME = {"erase": "erased", "anonymise": "anonymised", "retain": "retained", "export": "exported"}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class RequestActivities:
+    def __init__(self, ledger: Ledger, publisher: EventPublisher, connectors: ConnectorRegistry) -> None:
+        self._ledger = ledger
+        self._publisher = publisher
+        self._connectors = connectors
+
+    @activity.defn(name="record_request_status")
+    async def record_request_status(self, change: RequestStatusChange) -> None:
+        await self._ledger.set_status(change)
+        await self._publisher.publish(
+            REQUEST_EVENTS_TOPIC,
+            key=change.request_id,
+            value={
+                "event_id": f"{change.request_id}:status:{change.status}",
+                "request_id": change.request_id,
+                "tenant": change.tenant,
+                "type": change.request_type,
+                "kind": "request_status",
+                "status": change.status,
+                "flags": change.flags,
+                "due_at": change.due_at,
+                "at": _now(),
+                **({"reason": change.reason} if change.reason else {}),
+            },
+        )
+        log.info("request %s is %s", change.request_id, change.status)
+
+    @activity.defn(name="apply_system_action")
+    async def apply_system_action(self, task: SystemTaskInput) -> SystemResult:
+        """Run the step's connector once per (request, system), whatever the retries."""
+        step = task.step
+        prior = await self._ledger.start_system_action(
+            task.request_id, step.system, step.action, step.rule.get("citation")
+        )
+        if prior["outcome"] in FINAL_OUTCOMES:
+            log.info("request %s system %s already %s", task.request_id, step.system, prior["outcome"])
+            stored = await self._ledger.system_result(task.request_id, step.system)
+            assert stored is not None
+            return stored
+        connector = self._connectors.for_kind(step.connector["kind"])
+        try:
+            located = None
+            if not step.asynchronous and step.action != "export":
+                located = await self._ledger.note_located(
+                    task.request_id, step.system, await connector.locate(task)
+                )
+            done = await connector.perform(task)
+        except ConnectorError as exc:
+            if exc.retryable:
+                raise
+            raise ApplicationError(str(exc), type="ConnectorConfigError", non_retryable=True) from exc
+        evidence = dict(done.evidence)
+        outcome = done.outcome
+        if outcome == "not_found" and located:
+            # An earlier attempt of this same activity did the work before it was interrupted.
+            outcome = DONE_OUTCOME[step.action]
+            evidence.update(located=located, completed_by_earlier_attempt=True)
+        if done.records:
+            await self._ledger.store_records(task.request_id, step.system, done.records)
+        result = SystemResult(
+            system=step.system,
+            action=step.action,
+            outcome=outcome,
+            confirmed_at=_now() if outcome in FINAL_OUTCOMES else None,
+            evidence=evidence,
+            legal_basis=done.legal_basis,
+            retained_until=done.retained_until,
+            record_count=len(done.records),
+        )
+        if result.final:
+            result = await self._store_outcome(task.request_id, task.tenant, task.request_type, result)
+        else:
+            await self._publish_outcome(task.request_id, task.tenant, task.request_type, result)
+        return result
+
+    @activity.defn(name="record_system_outcome")
+    async def record_system_outcome(self, given: SystemOutcomeInput) -> SystemResult:
+        return await self._store_outcome(given.request_id, given.tenant, given.request_type, given.result)
+
+    @activity.defn(name="compile_report")
+    async def compile_report(self, given: ReportInput) -> ReportSummary:
+        request = await self._ledger.request(given.request_id)
+        if request is None:
+            raise ApplicationError(f"request {given.request_id} is not in the ledger")
+        records = await self._ledger.system_records(given.request_id)
+        report = build_report(request, given.controller, given.steps, records)
+        await self._ledger.save_report(given.request_id, report, render_html(report))
+        total = sum(s["record_count"] for s in report["systems"].values())
+        return ReportSummary(request_id=given.request_id, systems=len(report["systems"]), records=total)
+
+    async def _store_outcome(
+        self, request_id: str, tenant: str, request_type: str, result: SystemResult
+    ) -> SystemResult:
+        stored = await self._ledger.record_outcome(request_id, result)
+        await self._publish_outcome(request_id, tenant, request_type, stored)
+        log.info("request %s system %s: %s", request_id, stored.system, stored.outcome)
+        return stored
+
+    async def _publish_outcome(
+        self, request_id: str, tenant: str, request_type: str, result: SystemResult
+    ) -> None:
+        await self._publisher.publish(
+            REQUEST_EVENTS_TOPIC,
+            key=request_id,
+            value={
+                "event_id": f"{request_id}:system:{result.system}:{result.outcome}",
+                "request_id": request_id,
+                "tenant": tenant,
+                "type": request_type,
+                "kind": "system_outcome",
+                "system": result.system,
+                "action": result.action,
+                "outcome": result.outcome,
+                "at": result.confirmed_at or _now(),
+            },
+        )

@@ -1,0 +1,87 @@
+"""Files connector: recordings (or any files) on disk, indexed by metadata rows in PostgreSQL.
+
+Pack shape: ``{"kind": "files", "database": ..., "table": ..., "match": {identity: column},
+"path_column": ..., "root": <folder under the sandbox/data root>}``. Erasure removes the
+file first, then its row, so a retry after a crash finds the row and finishes the job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from workers.connectors.base import (
+    Connector,
+    ConnectorError,
+    ConnectorResult,
+    identifier,
+    json_ready,
+    subject_filter,
+)
+from workers.connectors.pools import DatabasePools
+from workers.messages import SystemTaskInput
+
+
+class FilesConnector(Connector):
+    def __init__(self, pools: DatabasePools, data_root: Path) -> None:
+        self._pools = pools
+        self._data_root = data_root.resolve()
+
+    def _root(self, task: SystemTaskInput) -> Path:
+        root = (self._data_root / task.step.connector["root"]).resolve()
+        if not root.is_relative_to(self._data_root):
+            raise ConnectorError("files connector root escapes the data root", retryable=False)
+        return root
+
+    def _file(self, task: SystemTaskInput, relative: str) -> Path:
+        root = self._root(task)
+        path = (root / relative).resolve()
+        if not path.is_relative_to(root):
+            raise ConnectorError("a metadata row points outside the files root", retryable=False)
+        return path
+
+    async def _rows(self, task: SystemTaskInput) -> list[dict[str, object]]:
+        config = task.step.connector
+        condition, params = subject_filter(task.subject, config["match"])
+        if not condition:
+            return []
+        pool = await self._pools.get(config["database"])
+        rows = await pool.fetch(
+            f"SELECT * FROM {identifier(config['table'])} WHERE {condition}", *params
+        )
+        return [dict(r) for r in rows]
+
+    async def locate(self, task: SystemTaskInput) -> int:
+        return len(await self._rows(task))
+
+    async def export(self, task: SystemTaskInput) -> ConnectorResult:
+        path_column = task.step.connector["path_column"]
+        records = []
+        for row in await self._rows(task):
+            path = self._file(task, str(row[path_column]))
+            record = json_ready(row)
+            if path.is_file():
+                data = path.read_bytes()
+                record["file_bytes"] = len(data)
+                record["file_sha256"] = hashlib.sha256(data).hexdigest()
+            else:
+                record["file_missing"] = True
+            records.append(record)
+        return ConnectorResult("exported" if records else "not_found", evidence={"files": len(records)}, records=records)
+
+    async def erase(self, task: SystemTaskInput) -> ConnectorResult:
+        config = task.step.connector
+        pool = await self._pools.get(config["database"])
+        files_deleted = rows_deleted = 0
+        for row in await self._rows(task):
+            path = self._file(task, str(row[config["path_column"]]))
+            if path.exists():
+                path.unlink()
+                files_deleted += 1
+            status = await pool.execute(
+                f"DELETE FROM {identifier(config['table'])} WHERE {identifier(config['path_column'])} = $1",
+                row[config["path_column"]],
+            )
+            rows_deleted += int(status.split()[-1])
+        outcome = "erased" if rows_deleted else "not_found"
+        return ConnectorResult(outcome, evidence={"files_deleted": files_deleted, "rows_deleted": rows_deleted})

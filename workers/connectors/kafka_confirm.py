@@ -1,0 +1,53 @@
+"""Kafka-confirm connector: hand the task to an asynchronous system over Kafka.
+
+The system answers on privacy.confirmations.v1; the intake routes that answer to the
+waiting system workflow. Re-sending a task is harmless: its ``task_id`` is (request, system).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from schemas import CONFIRMATIONS_TOPIC, SYSTEM_TASKS_TOPIC
+from workers.connectors.base import Connector, ConnectorError, ConnectorResult
+from workers.events import EventPublisher
+from workers.messages import SystemTaskInput
+
+
+class KafkaConfirmConnector(Connector):
+    def __init__(self, publisher: EventPublisher) -> None:
+        self._publisher = publisher
+
+    async def locate(self, task: SystemTaskInput) -> int:
+        raise ConnectorError("an asynchronous system is searched by its own side", retryable=False)
+
+    async def _send(self, task: SystemTaskInput) -> ConnectorResult:
+        topic = task.step.connector.get("topic", SYSTEM_TASKS_TOPIC)
+        await self._publisher.publish(
+            topic,
+            key=task.request_id,
+            value={
+                "task_id": f"{task.request_id}/{task.step.system}",
+                "request_id": task.request_id,
+                "tenant": task.tenant,
+                "system": task.step.system,
+                "action": task.step.action,
+                "subject": task.subject,
+                "details": {"request_type": task.request_type},
+                "reply_topic": CONFIRMATIONS_TOPIC,
+                "at": datetime.now(UTC).isoformat(),
+            },
+        )
+        return ConnectorResult("pending", evidence={"task_topic": topic})
+
+    async def export(self, task: SystemTaskInput) -> ConnectorResult:
+        return await self._send(task)
+
+    async def erase(self, task: SystemTaskInput) -> ConnectorResult:
+        return await self._send(task)
+
+    async def anonymise(self, task: SystemTaskInput) -> ConnectorResult:
+        return await self._send(task)
+
+    async def retain(self, task: SystemTaskInput) -> ConnectorResult:
+        return await self._send(task)

@@ -1,0 +1,32 @@
+"""One asyncpg pool per downstream database, opened on first use."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import asyncpg
+
+
+class DatabasePools:
+    def __init__(self, dsn_for: Callable[[str], str], *, max_size: int = 5) -> None:
+        self._dsn_for = dsn_for
+        self._max_size = max_size
+        self._pools: dict[str, asyncpg.Pool] = {}
+        self._lock = asyncio.Lock()
+
+    async def get(self, database: str) -> asyncpg.Pool:
+        pool = self._pools.get(database)
+        if pool is not None:
+            return pool
+        async with self._lock:
+            if database not in self._pools:
+                self._pools[database] = await asyncpg.create_pool(
+                    self._dsn_for(database), min_size=1, max_size=self._max_size
+                )
+            return self._pools[database]
+
+    async def close(self) -> None:
+        for pool in self._pools.values():
+            await pool.close()
+        self._pools.clear()

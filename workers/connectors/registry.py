@@ -1,0 +1,27 @@
+"""Pick the connector for a pack's ``connector.kind``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workers.connectors.base import Connector, ConnectorError
+from workers.connectors.files import FilesConnector
+from workers.connectors.kafka_confirm import KafkaConfirmConnector
+from workers.connectors.pools import DatabasePools
+from workers.connectors.sql import SqlConnector
+from workers.events import EventPublisher
+
+
+class ConnectorRegistry:
+    def __init__(self, pools: DatabasePools, publisher: EventPublisher, data_root: Path) -> None:
+        self._by_kind: dict[str, Connector] = {
+            "sql": SqlConnector(pools),
+            "files": FilesConnector(pools, data_root),
+            "kafka_confirm": KafkaConfirmConnector(publisher),
+        }
+
+    def for_kind(self, kind: str) -> Connector:
+        try:
+            return self._by_kind[kind]
+        except KeyError:
+            raise ConnectorError(f"no connector of kind {kind!r}", retryable=False) from None

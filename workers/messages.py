@@ -1,0 +1,112 @@
+"""The small dataclasses that activities and child workflows take and return.
+
+One dataclass per call so fields can be added later without breaking running histories.
+Subject identities travel only inside these payloads (encrypted by the payload codec),
+never in ids, search attributes or logs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+FINAL_OUTCOMES = frozenset(
+    {
+        "erased",
+        "anonymised",
+        "retained",
+        "not_found",
+        "exported",
+        "rectified",
+        "restricted",
+        "processing_stopped",
+        "consent_withdrawn",
+        "refused",
+    }
+)
+
+
+@dataclass
+class SystemStep:
+    """What one system must do for one request, resolved from the policy pack."""
+
+    system: str
+    action: str  # export | erase | anonymise | retain
+    connector: dict[str, Any]
+    rule: dict[str, Any]  # the pack rule, with its citation
+    # What the subject is told about this system in an access report (Art. 15 GDPR).
+    disclosure: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def asynchronous(self) -> bool:
+        return bool(self.connector.get("kind") == "kafka_confirm")
+
+
+@dataclass
+class SystemTaskInput:
+    """Input of one system's child workflow and of its connector activity."""
+
+    request_id: str
+    tenant: str
+    request_type: str
+    subject: dict[str, str]
+    submitted_at: str
+    step: SystemStep
+
+
+@dataclass
+class SystemResult:
+    """One system's answer: the evidence kept for the request."""
+
+    system: str
+    action: str
+    outcome: str
+    confirmed_at: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    legal_basis: str | None = None
+    retained_until: str | None = None
+    error: str | None = None
+    record_count: int = 0
+
+    @property
+    def final(self) -> bool:
+        return self.outcome in FINAL_OUTCOMES
+
+
+@dataclass
+class RequestStatusChange:
+    """A request-level state change to persist and publish."""
+
+    request_id: str
+    tenant: str
+    request_type: str
+    status: str
+    due_at: str
+    flags: list[str] = field(default_factory=list)
+    reason: str | None = None
+
+
+@dataclass
+class SystemOutcomeInput:
+    """An asynchronous system's confirmation, to persist and publish."""
+
+    request_id: str
+    tenant: str
+    request_type: str
+    result: SystemResult
+
+
+@dataclass
+class ReportInput:
+    request_id: str
+    tenant: str
+    request_type: str
+    controller: dict[str, Any]
+    steps: list[SystemStep]
+
+
+@dataclass
+class ReportSummary:
+    request_id: str
+    systems: int
+    records: int

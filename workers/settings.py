@@ -1,0 +1,79 @@
+"""Runtime settings from environment variables, with the embedded stack's defaults.
+
+Every address is overridable so that tests, a second stack, or production can run
+beside the defaults. README.md lists these variables.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+def _port(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SystemExit(f"{name}={raw!r} is not a port number") from None
+    if not 0 < value < 65536:
+        raise SystemExit(f"{name}={raw!r} is outside 1..65535")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    state_dir: Path = field(default_factory=lambda: Path(_env("PRIVACY_STATE_DIR", ".state")).resolve())
+    kafka_host: str = field(default_factory=lambda: _env("PRIVACY_KAFKA_HOST", "127.0.0.1"))
+    kafka_port: int = field(default_factory=lambda: _port("PRIVACY_KAFKA_PORT", 9092))
+    temporal_host: str = field(default_factory=lambda: _env("PRIVACY_TEMPORAL_HOST", "127.0.0.1"))
+    temporal_port: int = field(default_factory=lambda: _port("PRIVACY_TEMPORAL_PORT", 7233))
+    temporal_ui_port: int = field(default_factory=lambda: _port("PRIVACY_TEMPORAL_UI_PORT", 8233))
+    temporal_namespace: str = field(default_factory=lambda: _env("PRIVACY_TEMPORAL_NAMESPACE", "default"))
+    task_queue: str = field(default_factory=lambda: _env("PRIVACY_TASK_QUEUE", "privacy-requests"))
+    pg_host: str = field(default_factory=lambda: _env("PRIVACY_PG_HOST", "127.0.0.1"))
+    pg_port: int = field(default_factory=lambda: _port("PRIVACY_PG_PORT", 5432))
+    pg_user: str = field(default_factory=lambda: _env("PRIVACY_PG_USER", "privacy"))
+    pg_password: str = field(default_factory=lambda: os.environ.get("PRIVACY_PG_PASSWORD", ""))
+    pg_database: str = field(default_factory=lambda: _env("PRIVACY_PG_DATABASE", "privacy"))
+    api_host: str = field(default_factory=lambda: _env("PRIVACY_API_HOST", "127.0.0.1"))
+    api_port: int = field(default_factory=lambda: _port("PRIVACY_API_PORT", 8080))
+    intake_app_id: str = field(default_factory=lambda: _env("PRIVACY_INTAKE_APP_ID", "privacy-intake"))
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"{self.kafka_host}:{self.kafka_port}"
+
+    @property
+    def temporal_address(self) -> str:
+        return f"{self.temporal_host}:{self.temporal_port}"
+
+    @property
+    def temporal_ui_url(self) -> str:
+        return f"http://{self.temporal_host}:{self.temporal_ui_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def sandbox_dir(self) -> Path:
+        return Path(_env("PRIVACY_SANDBOX_DIR", str(self.state_dir / "sandbox"))).resolve()
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    def pg_dsn(self, database: str | None = None) -> str:
+        password = f":{self.pg_password}" if self.pg_password else ""
+        return (
+            f"postgresql://{self.pg_user}{password}@{self.pg_host}:{self.pg_port}/"
+            f"{database or self.pg_database}"
+        )

@@ -1,0 +1,38 @@
+"""Wiring of the activity worker: ledger, Kafka publisher, connectors, registered activities."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from workers.activities import RequestActivities
+from workers.connectors.pools import DatabasePools
+from workers.connectors.registry import ConnectorRegistry
+from workers.events import EventPublisher
+from workers.ledger import Ledger
+from workers.settings import Settings
+
+
+async def build_activity_worker(client: Client, settings: Settings, stack: AsyncExitStack) -> Worker:
+    """An activity-only worker on the request task queue; resources close with ``stack``."""
+    ledger = await Ledger.connect(settings.pg_dsn())
+    stack.push_async_callback(ledger.close)
+    publisher = EventPublisher(settings.kafka_bootstrap)
+    await publisher.start()
+    stack.push_async_callback(publisher.stop)
+    pools = DatabasePools(settings.pg_dsn)
+    stack.push_async_callback(pools.close)
+    activities = RequestActivities(ledger, publisher, ConnectorRegistry(pools, publisher, settings.sandbox_dir))
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        activities=[
+            activities.record_request_status,
+            activities.apply_system_action,
+            activities.record_system_outcome,
+            activities.compile_report,
+        ],
+        max_concurrent_activities=50,
+    )
