@@ -1,8 +1,8 @@
 """Create and fill the sandbox systems of every tenant folder under ``infra/sandbox/``.
 
-Each ``<tenant>/<database>.sql`` creates one database's tables and inserts the demo people
-with ``ON CONFLICT DO NOTHING``: seeding twice is harmless, and re-seeding restores a demo
-subject erased by an earlier run. Recording files are written for every metadata row.
+Each ``<tenant>/<database>.sql`` creates one database's tables and upserts the demo people
+(``ON CONFLICT ... DO UPDATE``): seeding twice is harmless, and re-seeding restores a demo
+subject erased or anonymised by an earlier run. Recording files are written for every row.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
 -- UPJUNOO CRM: customer accounts of the ride and delivery apps.
+-- Seeding resets the demo people to this state (ON CONFLICT DO UPDATE), so it can run again.
 CREATE TABLE IF NOT EXISTS customers (
     customer_id text PRIMARY KEY,
     email       text NOT NULL,
@@ -19,10 +20,10 @@ INSERT INTO customers (customer_id, email, phone, full_name, country, created_at
     ('C-ADA-001', 'ada@example.org',   '+2250700000001', 'Ada Lovelace',  'CI', '2024-02-01T09:00:00Z'),
     ('C-BRU-002', 'bruno@example.org', '+2430810000002', 'Bruno Kabila',  'CD', '2024-05-11T10:30:00Z'),
     ('C-CHL-003', 'chloe@example.org', '+15145550003',   'Chloé Tremblay', 'CA', '2025-01-20T15:45:00Z')
-ON CONFLICT DO NOTHING;
+ON CONFLICT (customer_id) DO UPDATE SET email = EXCLUDED.email, phone = EXCLUDED.phone, full_name = EXCLUDED.full_name, country = EXCLUDED.country, created_at = EXCLUDED.created_at;
 INSERT INTO addresses (customer_id, label, line1, city, country) VALUES
     ('C-ADA-001', 'home', '12 rue des Jardins, Cocody', 'Abidjan', 'CI'),
     ('C-ADA-001', 'work', 'Plateau, Avenue Chardy',     'Abidjan', 'CI'),
     ('C-BRU-002', 'home', '5 avenue du Commerce',       'Kinshasa', 'CD'),
     ('C-CHL-003', 'home', '1200 rue Sainte-Catherine',  'Montréal', 'CA')
-ON CONFLICT DO NOTHING;
+ON CONFLICT (customer_id, label) DO UPDATE SET line1 = EXCLUDED.line1, city = EXCLUDED.city, country = EXCLUDED.country;

@@ -11,4 +11,4 @@ INSERT INTO recordings (file_path, customer_id, caller_phone, kind, recorded_at,
     ('ada-driver-0001.wav',   'C-ADA-001', '+2250700000001', 'customer_driver', '2025-06-14T19:01:00Z', 1),
     ('ada-support-0001.wav',  'C-ADA-001', '+2250700000001', 'support',         '2025-06-15T10:12:00Z', 1),
     ('bruno-courier-0001.wav','C-BRU-002', '+2430810000002', 'customer_courier','2025-07-01T11:40:00Z', 1)
-ON CONFLICT DO NOTHING;
+ON CONFLICT (file_path) DO UPDATE SET customer_id = EXCLUDED.customer_id, caller_phone = EXCLUDED.caller_phone, kind = EXCLUDED.kind, recorded_at = EXCLUDED.recorded_at, duration_s = EXCLUDED.duration_s;

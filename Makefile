@@ -1,0 +1,41 @@
+# Two commands on a fresh machine: `make run` (everything up + demo) and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run stop status test unit integration lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml infra/install-system-deps.sh
+	bash infra/install-system-deps.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Start the embedded stack and our services in the background, run the demo, print where to look.
+run: install
+	$(BIN)/privacyctl up
+
+## Stop everything `make run` started, and nothing else.
+stop:
+	@if [ -x $(BIN)/privacyctl ]; then $(BIN)/privacyctl down; else echo "nothing installed, nothing to stop"; fi
+
+status: install
+	$(BIN)/privacyctl status
+
+## The whole suite: unit tests, then integration tests against real servers the tests start.
+test: install
+	$(BIN)/python tests/run.py
+
+unit: install
+	$(BIN)/python tests/run.py tests/unit
+
+lint: install
+	$(BIN)/ruff check schemas orchestrator workers infra tests
+	$(BIN)/mypy schemas orchestrator workers infra
+
+clean: stop
+	rm -rf .state

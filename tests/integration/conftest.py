@@ -1,0 +1,124 @@
+"""One real embedded stack per test session: PostgreSQL, Tansu, the Temporal dev server, and
+our services as separate processes, all on free loopback ports in a temporary state folder."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer
+from temporalio.client import Client
+
+from infra.bootstrap import ensure_database, ensure_topics
+from infra.processes import ProcessSupervisor, free_port
+from infra.sandbox.seed import seed_all
+from infra.services import SERVICES, start_services, stop_services
+from infra.stack import Stack
+from orchestrator.cli.demo import publish, wait_closed
+from orchestrator.workflows.search import REGISTRATION
+from workers.ledger import Ledger
+from workers.settings import Settings
+from workers.temporal_client import connect
+
+ADA = {"email": "ada@example.org", "phone": "+2250700000001", "customer_id": "C-ADA-001"}
+
+
+def rights_request(request_type: str, subject: dict[str, str] | None = None, **change: Any) -> dict[str, Any]:
+    value = {
+        "request_id": str(uuid.uuid4()),
+        "tenant": "upjunoo",
+        "type": request_type,
+        "subject": subject or ADA,
+        "jurisdiction": "CI",
+        "submitted_at": datetime.now(UTC).isoformat(),
+    }
+    value.update(change)
+    return value
+
+
+@dataclass
+class RunningStack:
+    settings: Settings
+    ledger: Ledger
+    client: Client
+    supervisor: ProcessSupervisor
+
+    async def publish(self, *values: dict[str, Any] | bytes, topic: str | None = None) -> None:
+        if topic is None:
+            await publish(self.settings, list(values))
+        else:
+            await publish(self.settings, list(values), topic=topic)
+
+    async def closed(self, request_id: str, timeout: float = 120) -> dict[str, Any]:
+        views = await wait_closed(self.ledger, [request_id], timeout, progress=False)
+        view = views.get(request_id)
+        assert view is not None, f"request {request_id} never reached the ledger"
+        assert view["status"] == "completed", f"request {request_id} did not close: {view}"
+        return view
+
+    async def db(self, database: str) -> asyncpg.Connection:
+        return await asyncpg.connect(self.settings.pg_dsn(database))
+
+    async def reseed(self) -> None:
+        await seed_all(self.settings)
+
+    async def read_topic(
+        self, topic: str, match: Callable[[dict[str, Any]], bool], want: int = 1, timeout: float = 30
+    ) -> list[dict[str, Any]]:
+        """Values on ``topic`` (from the beginning) for which ``match`` holds; waits for ``want``."""
+        consumer = AIOKafkaConsumer(
+            topic, bootstrap_servers=self.settings.kafka_bootstrap, group_id=f"test-{uuid.uuid4()}",
+            auto_offset_reset="earliest", enable_auto_commit=False,
+        )
+        await consumer.start()
+        found: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline and len(found) < want:
+                batch = await consumer.getmany(timeout_ms=500)
+                for messages in batch.values():
+                    for message in messages:
+                        value = json.loads(message.value)
+                        if match(value):
+                            found.append(value)
+            return found
+        finally:
+            await consumer.stop()
+
+
+@pytest.fixture(scope="session")
+async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningStack]:
+    state_dir = tmp_path_factory.mktemp("privacy-state")
+    ports = {
+        "PRIVACY_PG_PORT": free_port(), "PRIVACY_KAFKA_PORT": free_port(),
+        "PRIVACY_TEMPORAL_PORT": free_port(), "PRIVACY_TEMPORAL_UI_PORT": free_port(),
+        "PRIVACY_API_PORT": free_port(),
+    }
+    os.environ["PRIVACY_STATE_DIR"] = str(state_dir)
+    os.environ.pop("PRIVACY_SANDBOX_DIR", None)
+    for name, port in ports.items():
+        os.environ[name] = str(port)
+    settings = Settings()
+    infra = Stack(settings, REGISTRATION)
+    try:
+        await asyncio.to_thread(infra.up)
+        await ensure_database(settings, settings.pg_database)
+        await ensure_topics(settings)
+        await seed_all(settings)
+        await asyncio.to_thread(start_services, settings)
+        ledger = await Ledger.connect(settings.pg_dsn())
+        client = await connect(settings, attempts=30)
+        yield RunningStack(settings, ledger, client, ProcessSupervisor(state_dir))
+        await ledger.close()
+    finally:
+        await asyncio.to_thread(stop_services, settings, SERVICES)
+        await asyncio.to_thread(infra.down)
