@@ -75,8 +75,18 @@ class ProcessSupervisor:
 
     def start(self, spec: ProcessSpec, timeout: float = 60.0) -> bool:
         """Start ``spec`` unless it already runs; wait until healthy. True when started now."""
+        return bool(self.start_all([spec], timeout))
+
+    def start_all(self, specs: list[ProcessSpec], timeout: float = 60.0) -> list[str]:
+        """Launch every spec not yet running at once, then wait for each; the names started."""
+        launched = [(spec, process) for spec in specs if (process := self._launch(spec)) is not None]
+        for spec, process in launched:
+            self._wait_healthy(spec, process, timeout)
+        return [spec.name for spec, _ in launched]
+
+    def _launch(self, spec: ProcessSpec) -> subprocess.Popen[bytes] | None:
         if self.pid(spec.name) is not None:
-            return False
+            return None
         if spec.port is not None and port_open(self.host, spec.port):
             hint = f"; set {spec.port_hint} to another port" if spec.port_hint else ""
             raise StackError(
@@ -101,6 +111,10 @@ class ProcessSupervisor:
             except FileNotFoundError as exc:
                 raise StackError(f"{spec.name}: cannot run {spec.argv[0]}: {exc}") from exc
         self.pid_file(spec.name).write_text(str(process.pid))
+        return process
+
+    def _wait_healthy(self, spec: ProcessSpec, process: subprocess.Popen[bytes], timeout: float) -> None:
+        log_path = self.log_dir / f"{spec.name}.log"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -110,7 +124,7 @@ class ProcessSupervisor:
                     f"see {log_path}:\n{_tail(log_path)}"
                 )
             if self._healthy(spec):
-                return True
+                return
             time.sleep(0.2)
         self.stop(spec.name, spec.stop_signal)
         raise StackError(f"{spec.name} did not become healthy within {timeout:.0f}s; see {log_path}")

@@ -33,8 +33,13 @@ def start_service(settings: Settings, name: str, timeout: float = 90) -> bool:
     return supervisor.start(service_spec(settings, name), timeout=timeout)
 
 
-def start_services(settings: Settings, names: tuple[str, ...] = SERVICES) -> list[str]:
-    return [name for name in names if start_service(settings, name)]
+def start_services(settings: Settings, names: tuple[str, ...] = SERVICES, timeout: float = 90) -> list[str]:
+    """Start the named services together and wait until each says it is ready."""
+    supervisor = ProcessSupervisor(settings.state_dir)
+    for name in names:
+        if supervisor.pid(name) is None:
+            _ready_file(settings, name).unlink(missing_ok=True)
+    return supervisor.start_all([service_spec(settings, name) for name in names], timeout=timeout)
 
 
 def stop_services(settings: Settings, names: tuple[str, ...] = SERVICES) -> list[str]:

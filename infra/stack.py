@@ -32,11 +32,7 @@ class Stack:
 
     def up(self) -> list[str]:
         """Start whatever is not running; returns the names started now."""
-        started = []
-        for spec in (self._postgres(), self._broker(), self._temporal()):
-            if self.supervisor.start(spec, timeout=90):
-                started.append(spec.name)
-        return started
+        return self.supervisor.start_all([self._postgres(), self._broker(), self._temporal()], timeout=90)
 
     def down(self, names: tuple[str, ...] = INFRA_PARTS) -> list[str]:
         stopped = []

@@ -6,14 +6,20 @@ import asyncio
 
 from temporalio.client import Client
 
+from workers.codec import codec_from_environment, encrypted_converter
 from workers.settings import Settings
 
 
 async def connect(settings: Settings, *, attempts: int = 1) -> Client:
-    """Connect, retrying ``attempts`` times a second apart while the server starts."""
+    """Connect with the encrypting payload codec, retrying while the server starts."""
+    converter = encrypted_converter(codec_from_environment(settings.state_dir))
     for attempt in range(1, attempts + 1):
         try:
-            return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+            return await Client.connect(
+                settings.temporal_address,
+                namespace=settings.temporal_namespace,
+                data_converter=converter,
+            )
         except RuntimeError:
             if attempt == attempts:
                 raise

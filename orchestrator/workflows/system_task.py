@@ -67,7 +67,7 @@ class SystemTaskWorkflow:
                     "apply_system_action",
                     task,
                     result_type=SystemResult,
-                    start_to_close_timeout=timedelta(minutes=2),
+                    start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=CONNECTOR_RETRY,
                 )
             except ActivityError as err:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import aiohttp
 
 from infra.services import start_service
 from schemas import CONFIRMATIONS_TOPIC, DLQ_TOPIC, REQUEST_EVENTS_TOPIC
-from tests.integration.conftest import ADA, RunningStack, rights_request
+from tests.integration.conftest import RunningStack, rights_request
 
 FINAL = {"erased", "anonymised", "retained", "not_found", "exported"}
 
@@ -178,7 +179,7 @@ async def test_a_killed_worker_does_not_lose_or_repeat_an_erasure(stack: Running
         view = await stack.ledger.request(request["request_id"])
         if view and view["systems"]:
             break
-        await __import__("asyncio").sleep(0.025)
+        await asyncio.sleep(0.025)
     stack.supervisor.kill("worker")
     start_service(stack.settings, "worker")
 
@@ -205,5 +206,23 @@ async def test_the_api_answers_unknown_and_malformed_ids_with_a_message(stack: R
             assert "not a UUID" in (await r.json())["error"]
 
 
-def test_ada_is_the_demo_subject():
-    assert ADA["customer_id"] == "C-ADA-001"
+async def test_temporal_history_holds_ciphertext_not_the_subjects_email(stack: RunningStack):
+    from temporalio.client import Client
+
+    await stack.reseed()
+    request = rights_request("access")
+    await stack.publish(request)
+    await stack.closed(request["request_id"])
+    workflow_id = f"privacy-request-{request['request_id']}"
+    # A client without our codec sees what the server stores.
+    raw_client = await Client.connect(stack.settings.temporal_address)
+    for wid in (workflow_id, f"{workflow_id}/system/crm"):
+        history = await raw_client.get_workflow_handle(wid).fetch_history()
+        stored = history.to_json()
+        assert "ada@example.org" not in stored and "C-ADA-001" not in stored
+        assert "binary/encrypted" in stored or "YmluYXJ5L2VuY3J5cHRlZA" in stored
+    # With the codec the same input decodes to the subject's identities.
+    described = await stack.client.get_workflow_handle(workflow_id).fetch_history()
+    first = described.events[0].workflow_execution_started_event_attributes.input.payloads
+    decoded = await stack.client.data_converter.decode(first)
+    assert decoded[0]["subject"]["email"] == "ada@example.org"
