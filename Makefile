@@ -27,7 +27,7 @@ status: install
 	$(BIN)/privacyctl status
 
 ## The whole suite: unit tests, then integration tests against real servers the tests start.
-test: install
+test: install lint
 	$(BIN)/python tests/run.py
 
 unit: install

@@ -56,10 +56,23 @@ class Stack:
         return ProcessSpec(
             name="postgres",
             argv=[
-                str(bindir / "postgres"), "-D", str(data), "-p", str(s.pg_port),
-                "-c", f"listen_addresses={s.pg_host}", "-c", f"unix_socket_directories={data.parent}",
-                "-c", "max_connections=300", "-c", "fsync=off", "-c", "synchronous_commit=off",
-                "-c", "full_page_writes=off",
+                str(bindir / "postgres"),
+                "-D",
+                str(data),
+                "-p",
+                str(s.pg_port),
+                "-c",
+                f"listen_addresses={s.pg_host}",
+                "-c",
+                f"unix_socket_directories={data.parent}",
+                "-c",
+                "max_connections=300",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
             ],
             port=s.pg_port,
             user=user,
@@ -73,8 +86,16 @@ class Stack:
         url = f"tcp://{s.kafka_host}:{s.kafka_port}"
         return ProcessSpec(
             name="broker",
-            argv=[tansu_broker(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-                  "--storage-engine", "memory://tansu/"],
+            argv=[
+                tansu_broker(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
             port=s.kafka_port,
             port_hint="PRIVACY_KAFKA_PORT",
         )
@@ -84,12 +105,24 @@ class Stack:
         s = self.settings
         s.state_dir.mkdir(parents=True, exist_ok=True)
         argv = [
-            temporal_cli(), "server", "start-dev",
-            "--ip", s.temporal_host, "--port", str(s.temporal_port),
-            "--ui-ip", s.temporal_host, "--ui-port", str(s.temporal_ui_port),
-            "--db-filename", str(s.state_dir / "temporal.db"),
-            "--namespace", s.temporal_namespace,
-            "--log-level", "warn", "--ui-disable-news-fetch",
+            temporal_cli(),
+            "server",
+            "start-dev",
+            "--ip",
+            s.temporal_host,
+            "--port",
+            str(s.temporal_port),
+            "--ui-ip",
+            s.temporal_host,
+            "--ui-port",
+            str(s.temporal_ui_port),
+            "--db-filename",
+            str(s.state_dir / "temporal.db"),
+            "--namespace",
+            s.temporal_namespace,
+            "--log-level",
+            "warn",
+            "--ui-disable-news-fetch",
         ]
         for name, kind in self.search_attributes.items():
             argv += ["--search-attribute", f"{name}={kind}"]
@@ -121,8 +154,7 @@ def _initdb(bindir: Path, data: Path, db_user: str, os_user: str | None) -> None
         shutil.chown(data, os_user, os_user)
         _allow_traversal(data.parent)
     result = subprocess.run(
-        [str(bindir / "initdb"), "-D", str(data), "-U", db_user, "--auth=trust", "-E", "UTF8",
-         "--no-sync"],
+        [str(bindir / "initdb"), "-D", str(data), "-U", db_user, "--auth=trust", "-E", "UTF8", "--no-sync"],
         capture_output=True,
         text=True,
         user=os_user,

@@ -5,8 +5,8 @@ loading them, never by re-stating them.
 """
 
 from schemas.contract import (
-    CONSENT_TOPIC,
     CONFIRMATIONS_TOPIC,
+    CONSENT_TOPIC,
     DLQ_TOPIC,
     REQUEST_EVENTS_TOPIC,
     REQUESTS_TOPIC,

@@ -38,7 +38,9 @@ class AesGcmCodec(PayloadCodec):
         for payload in payloads:
             nonce = os.urandom(12)
             data = nonce + cipher.encrypt(nonce, payload.SerializeToString(), self._current.encode())
-            encoded.append(Payload(metadata={"encoding": ENCODING, KEY_ID: self._current.encode()}, data=data))
+            encoded.append(
+                Payload(metadata={"encoding": ENCODING, KEY_ID: self._current.encode()}, data=data)
+            )
         return encoded
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:

@@ -30,6 +30,4 @@ class EventPublisher:
 
     async def publish(self, topic: str, key: str, value: dict[str, Any]) -> None:
         validate(topic, value)
-        await self._producer.send_and_wait(
-            topic, json.dumps(value, default=str).encode(), key=key.encode()
-        )
+        await self._producer.send_and_wait(topic, json.dumps(value, default=str).encode(), key=key.encode())

@@ -110,8 +110,14 @@ class Ledger:
             ON CONFLICT (request_id) DO NOTHING
             RETURNING request_id
             """,
-            request_id, tenant, request_type, jurisdiction, submitted_at, due_at,
-            deadline_basis, workflow_id,
+            request_id,
+            tenant,
+            request_type,
+            jurisdiction,
+            submitted_at,
+            due_at,
+            deadline_basis,
+            workflow_id,
         )
         return row is not None
 
@@ -125,7 +131,11 @@ class Ledger:
                                     ELSE closed_at END
              WHERE request_id = $1 AND NOT (status = ANY($5::text[]) AND status <> $2)
             """,
-            change.request_id, change.status, change.flags, change.reason, list(TERMINAL_STATUSES),
+            change.request_id,
+            change.status,
+            change.flags,
+            change.reason,
+            list(TERMINAL_STATUSES),
         )
 
     async def start_system_action(
@@ -141,7 +151,10 @@ class Ledger:
             RETURNING outcome, attempts, located, evidence, confirmed_at, legal_basis,
                       retained_until, error, action
             """,
-            request_id, system, action, citation,
+            request_id,
+            system,
+            action,
+            citation,
         )
         assert row is not None
         return row
@@ -154,7 +167,9 @@ class Ledger:
              WHERE request_id = $1 AND system = $2
             RETURNING located
             """,
-            request_id, system, located,
+            request_id,
+            system,
+            located,
         )
         return int(value if value is not None else located)
 
@@ -172,9 +187,16 @@ class Ledger:
              WHERE NOT (request_systems.outcome = ANY($10::text[]))
             RETURNING outcome
             """,
-            request_id, result.system, result.action, result.outcome, _ts(result.confirmed_at),
-            result.legal_basis, _ts(result.retained_until), result.error,
-            json.dumps(result.evidence), _FINAL,
+            request_id,
+            result.system,
+            result.action,
+            result.outcome,
+            _ts(result.confirmed_at),
+            result.legal_basis,
+            _ts(result.retained_until),
+            result.error,
+            json.dumps(result.evidence),
+            _FINAL,
         )
         if row is not None:
             return result
@@ -190,7 +212,9 @@ class Ledger:
             ON CONFLICT (request_id, system) DO UPDATE
                SET records = COALESCE(request_systems.records, EXCLUDED.records)
             """,
-            request_id, system, json.dumps(records, default=str),
+            request_id,
+            system,
+            json.dumps(records, default=str),
         )
 
     async def system_result(self, request_id: str, system: str) -> SystemResult | None:
@@ -235,13 +259,13 @@ class Ledger:
             INSERT INTO reports (request_id, report, html) VALUES ($1, $2::jsonb, $3)
             ON CONFLICT (request_id) DO UPDATE SET report = EXCLUDED.report, html = EXCLUDED.html
             """,
-            request_id, json.dumps(report, default=str), html,
+            request_id,
+            json.dumps(report, default=str),
+            html,
         )
 
     async def report(self, request_id: str) -> tuple[dict[str, Any], str] | None:
-        row = await self._pool.fetchrow(
-            "SELECT report, html FROM reports WHERE request_id = $1", request_id
-        )
+        row = await self._pool.fetchrow("SELECT report, html FROM reports WHERE request_id = $1", request_id)
         return (json.loads(row["report"]), row["html"]) if row else None
 
     async def list_requests(self, *, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
@@ -250,12 +274,16 @@ class Ledger:
             SELECT request_id, tenant, type, status, due_at, closed_at FROM requests
              WHERE ($1::text IS NULL OR status = $1) ORDER BY received_at DESC LIMIT $2
             """,
-            status, limit,
+            status,
+            limit,
         )
         return [
             {
-                "request_id": str(r["request_id"]), "tenant": r["tenant"], "type": r["type"],
-                "status": r["status"], "due_at": r["due_at"].isoformat(),
+                "request_id": str(r["request_id"]),
+                "tenant": r["tenant"],
+                "type": r["type"],
+                "status": r["status"],
+                "due_at": r["due_at"].isoformat(),
                 "closed_at": r["closed_at"].isoformat() if r["closed_at"] else None,
             }
             for r in rows

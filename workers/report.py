@@ -60,7 +60,11 @@ def render_html(report: dict[str, Any]) -> str:
         if system.get("description"):
             parts.append(f"<p>{e(str(system['description']))}</p>")
         parts.append("<ul>")
-        for label, key in (("Categories", "categories"), ("Purposes", "purposes"), ("Recipients", "recipients")):
+        for label, key in (
+            ("Categories", "categories"),
+            ("Purposes", "purposes"),
+            ("Recipients", "recipients"),
+        ):
             parts.append(f"<li>{label}: {e(', '.join(system.get(key) or []) or 'none')}</li>")
         parts.append(f"<li>Retention: {e(str(system.get('retention') or 'not stated'))}</li></ul>")
         if system["records"]:

@@ -24,7 +24,9 @@ async def build_activity_worker(client: Client, settings: Settings, stack: Async
     stack.push_async_callback(publisher.stop)
     pools = DatabasePools(settings.pg_dsn)
     stack.push_async_callback(pools.close)
-    activities = RequestActivities(ledger, publisher, ConnectorRegistry(pools, publisher, settings.sandbox_dir))
+    activities = RequestActivities(
+        ledger, publisher, ConnectorRegistry(pools, publisher, settings.sandbox_dir)
+    )
     return Worker(
         client,
         task_queue=settings.task_queue,

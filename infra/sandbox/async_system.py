@@ -40,13 +40,17 @@ class AsyncSandboxSystem:
         return " OR ".join(clauses) or "false", params
 
     async def handle(self, task: dict[str, Any]) -> dict[str, Any]:
-        done = await self.pool.fetchval("SELECT outcome FROM processed_tasks WHERE task_id = $1", task["task_id"])
+        done = await self.pool.fetchval(
+            "SELECT outcome FROM processed_tasks WHERE task_id = $1", task["task_id"]
+        )
         where, params = self._where(task["subject"])
         answer: dict[str, Any] = {"request_id": task["request_id"], "system": self.name}
         if task["action"] == "export":
             rows = await self.pool.fetch(f'SELECT * FROM "{self.table}" WHERE {where}', *params)
-            answer["records"] = [{k: v if isinstance(v, str | int | type(None)) else str(v)
-                                  for k, v in dict(r).items()} for r in rows]
+            answer["records"] = [
+                {k: v if isinstance(v, str | int | type(None)) else str(v) for k, v in dict(r).items()}
+                for r in rows
+            ]
             answer["outcome"] = "exported" if rows else "not_found"
             answer["evidence"] = {"contacts": len(rows)}
         elif done:  # an erasure already applied: answer the same again
@@ -60,7 +64,8 @@ class AsyncSandboxSystem:
                 answer["evidence"] = {"contacts_deleted": deleted}
                 await conn.execute(
                     "INSERT INTO processed_tasks (task_id, outcome) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                    task["task_id"], answer["outcome"],
+                    task["task_id"],
+                    answer["outcome"],
                 )
         answer["at"] = datetime.now(UTC).isoformat()
         return answer

@@ -65,7 +65,9 @@ async def list_requests(request: web.Request) -> web.Response:
         limit = min(int(request.query.get("limit", "50")), 500)
     except ValueError:
         return _error(400, "limit must be a whole number")
-    return web.json_response({"requests": await request.app[LEDGER].list_requests(status=status, limit=limit)})
+    return web.json_response(
+        {"requests": await request.app[LEDGER].list_requests(status=status, limit=limit)}
+    )
 
 
 async def healthz(request: web.Request) -> web.Response:

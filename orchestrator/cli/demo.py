@@ -19,7 +19,9 @@ ADA = {"email": "ada@example.org", "phone": "+2250700000001", "customer_id": "C-
 CHLOE = {"email": "chloe@example.org"}
 
 
-def rights_request(tenant: str, request_type: str, subject: dict[str, str], jurisdiction: str) -> dict[str, Any]:
+def rights_request(
+    tenant: str, request_type: str, subject: dict[str, str], jurisdiction: str
+) -> dict[str, Any]:
     return {
         "request_id": str(uuid.uuid4()),
         "tenant": tenant,
@@ -31,7 +33,9 @@ def rights_request(tenant: str, request_type: str, subject: dict[str, str], juri
     }
 
 
-async def publish(settings: Settings, values: list[dict[str, Any] | bytes], topic: str = REQUESTS_TOPIC) -> None:
+async def publish(
+    settings: Settings, values: list[dict[str, Any] | bytes], topic: str = REQUESTS_TOPIC
+) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
     await producer.start()
     try:

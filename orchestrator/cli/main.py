@@ -67,7 +67,8 @@ def _where_to_look(settings: Settings) -> None:
     query = "PrivacyTenant%3D%22upjunoo%22"
     print()
     print("Where to look:")
-    print(f"  Temporal UI   {settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows?query={query}")
+    workflows = f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows"
+    print(f"  Temporal UI   {workflows}?query={query}")
     print(f"  HTTP API      {settings.api_url}/v1/requests  (GET /v1/requests/<request_id>[/report])")
     print(f"  Kafka broker  {settings.kafka_bootstrap}   PostgreSQL {settings.pg_host}:{settings.pg_port}")
     print(f"  Logs          {settings.log_dir}")
@@ -112,7 +113,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
     from orchestrator.cli.demo import publish
 
-    text = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8").read()
+    if args.file == "-":
+        text = sys.stdin.read()
+    else:
+        with open(args.file, encoding="utf-8") as source:
+            text = source.read()
     values = [line.encode() for line in text.splitlines() if line.strip()]
     asyncio.run(publish(settings, list(values), topic=args.topic))
     print(f"published {len(values)} event(s) on {args.topic}")

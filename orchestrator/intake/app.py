@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import faust
@@ -92,8 +93,11 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
         fut = await dlq_topic.send(key=dlq_key(raw), value=json.dumps(record).encode())
         await fut  # delivered before the bad event is acknowledged: nothing is lost
         log.warning(
-            "rejected %s[%s]@%s: %s", event.message.topic, event.message.partition,
-            event.message.offset, violation.reason,
+            "rejected %s[%s]@%s: %s",
+            event.message.topic,
+            event.message.partition,
+            event.message.offset,
+            violation.reason,
         )
 
     @app.agent(requests_topic, concurrency=4)
@@ -108,7 +112,7 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
             router = await context.router()
             await retry_transient(
                 f"starting request {admission.request.request_id}",
-                lambda admission=admission: router.start_request(admission),
+                partial(router.start_request, admission),
             )
 
     @app.agent(confirmations_topic, concurrency=4)
@@ -120,7 +124,7 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
                 router = await context.router()
                 await retry_transient(
                     f"routing confirmation for {confirmation.request_id}",
-                    lambda c=confirmation: router.route_confirmation(c),
+                    partial(router.route_confirmation, confirmation),
                 )
             except ContractViolation as violation:
                 await reject(event, raw, violation)

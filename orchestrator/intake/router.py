@@ -69,7 +69,9 @@ class IntakeRouter:
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 search_attributes=attributes,
-                memo={"summary": f"{request.type} request for tenant {request.tenant} ({request.jurisdiction})"},
+                memo={
+                    "summary": f"{request.type} request for tenant {request.tenant} ({request.jurisdiction})"
+                },
             )
         except WorkflowAlreadyStartedError:
             log.info("request %s already handled (duplicate delivery)", request.request_id)
@@ -89,13 +91,17 @@ class IntakeRouter:
         known = await self._ledger.system_result(confirmation.request_id, confirmation.system)
         if known is None:
             if await self._ledger.request(confirmation.request_id) is None:
-                raise ContractViolation("unknown_request", f"request_id: {confirmation.request_id} is not known")
+                raise ContractViolation(
+                    "unknown_request", f"request_id: {confirmation.request_id} is not known"
+                )
             raise ContractViolation(
                 "unknown_system", f"system: {confirmation.system!r} has no part in this request"
             )
         if confirmation.records:
             # Records go to the ledger, not into workflow history: history stays small.
-            await self._ledger.store_records(confirmation.request_id, confirmation.system, confirmation.records)
+            await self._ledger.store_records(
+                confirmation.request_id, confirmation.system, confirmation.records
+            )
         handle = self._client.get_workflow_handle(
             system_workflow_id(confirmation.request_id, confirmation.system)
         )

@@ -76,8 +76,11 @@ class RunningStack:
     ) -> list[dict[str, Any]]:
         """Values on ``topic`` (from the beginning) for which ``match`` holds; waits for ``want``."""
         consumer = AIOKafkaConsumer(
-            topic, bootstrap_servers=self.settings.kafka_bootstrap, group_id=f"test-{uuid.uuid4()}",
-            auto_offset_reset="earliest", enable_auto_commit=False,
+            topic,
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            group_id=f"test-{uuid.uuid4()}",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
         )
         await consumer.start()
         found: list[dict[str, Any]] = []
@@ -99,8 +102,10 @@ class RunningStack:
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningStack]:
     state_dir = tmp_path_factory.mktemp("privacy-state")
     ports = {
-        "PRIVACY_PG_PORT": free_port(), "PRIVACY_KAFKA_PORT": free_port(),
-        "PRIVACY_TEMPORAL_PORT": free_port(), "PRIVACY_TEMPORAL_UI_PORT": free_port(),
+        "PRIVACY_PG_PORT": free_port(),
+        "PRIVACY_KAFKA_PORT": free_port(),
+        "PRIVACY_TEMPORAL_PORT": free_port(),
+        "PRIVACY_TEMPORAL_UI_PORT": free_port(),
         "PRIVACY_API_PORT": free_port(),
     }
     os.environ["PRIVACY_STATE_DIR"] = str(state_dir)

@@ -67,7 +67,9 @@ async def test_erasure_of_ada_closes_with_evidence_in_every_system(stack: Runnin
     finally:
         await conn.close()
     assert len(invoices) == 2, "invoices are kept for the legal accounting period"
-    assert all(r["restricted"] and r["billing_phone"] is None and r["delivery_note"] is None for r in invoices)
+    assert all(
+        r["restricted"] and r["billing_phone"] is None and r["delivery_note"] is None for r in invoices
+    )
     conn = await stack.db("sandbox_upjunoo_support")
     try:
         tickets = await conn.fetch("SELECT * FROM tickets WHERE ticket_id IN ('T-1001', 'T-1002')")
@@ -198,7 +200,9 @@ async def test_a_killed_worker_does_not_lose_or_repeat_an_erasure(stack: Running
 
 async def test_the_api_answers_unknown_and_malformed_ids_with_a_message(stack: RunningStack):
     async with aiohttp.ClientSession() as http:
-        async with http.get(f"{stack.settings.api_url}/v1/requests/00000000-0000-4000-8000-00000000abcd") as r:
+        async with http.get(
+            f"{stack.settings.api_url}/v1/requests/00000000-0000-4000-8000-00000000abcd"
+        ) as r:
             assert r.status == 404
             assert "no request" in (await r.json())["error"]
         async with http.get(f"{stack.settings.api_url}/v1/requests/not-a-uuid/report") as r:

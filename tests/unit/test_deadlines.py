@@ -63,7 +63,9 @@ def test_add_months_lands_in_the_right_month_never_past_its_end(start, months):
 def test_business_days_skip_weekends(start, days):
     result = add_business_days(start, days)
     assert result.weekday() < 5
-    weekdays = sum(1 for i in range(1, (result - start).days + 1) if (start + timedelta(days=i)).weekday() < 5)
+    weekdays = sum(
+        1 for i in range(1, (result - start).days + 1) if (start + timedelta(days=i)).weekday() < 5
+    )
     assert weekdays == days
 
 

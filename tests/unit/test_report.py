@@ -6,11 +6,17 @@ from workers.report import build_report, render_html
 
 def test_report_lists_each_system_with_its_disclosure_and_escapes_html():
     step = SystemStep(
-        "crm", "export", {"kind": "sql"}, {"citation": "x"},
+        "crm",
+        "export",
+        {"kind": "sql"},
+        {"citation": "x"},
         disclosure={"categories": ["contact"], "purposes": ["support"], "retention": "1 year"},
     )
     request = {
-        "request_id": "r1", "tenant": "t", "type": "access", "submitted_at": "2026-01-01",
+        "request_id": "r1",
+        "tenant": "t",
+        "type": "access",
+        "submitted_at": "2026-01-01",
         "systems": [{"system": "crm", "outcome": "exported"}],
     }
     records = {"crm": [{"table": "customers", "full_name": "<script>alert(1)</script>"}]}

@@ -73,13 +73,16 @@ class Connector(ABC):
         return await handler(task)
 
 
-def subject_filter(subject: dict[str, str], match: dict[str, str], first_param: int = 1) -> tuple[str, list[str]]:
+def subject_filter(
+    subject: dict[str, str], match: dict[str, str], first_param: int = 1
+) -> tuple[str, list[str]]:
     """A SQL condition matching any of the subject's identities this table can be searched by.
 
     E-mail addresses compare case-insensitively. Returns ("", []) when the table holds none of
     the identities the subject gave.
     """
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[str] = []
     for identity, column in match.items():
         if identity not in subject:
             continue

@@ -46,9 +46,7 @@ class FilesConnector(Connector):
         if not condition:
             return []
         pool = await self._pools.get(config["database"])
-        rows = await pool.fetch(
-            f"SELECT * FROM {identifier(config['table'])} WHERE {condition}", *params
-        )
+        rows = await pool.fetch(f"SELECT * FROM {identifier(config['table'])} WHERE {condition}", *params)
         return [dict(r) for r in rows]
 
     async def locate(self, task: SystemTaskInput) -> int:
@@ -67,7 +65,9 @@ class FilesConnector(Connector):
             else:
                 record["file_missing"] = True
             records.append(record)
-        return ConnectorResult("exported" if records else "not_found", evidence={"files": len(records)}, records=records)
+        return ConnectorResult(
+            "exported" if records else "not_found", evidence={"files": len(records)}, records=records
+        )
 
     async def erase(self, task: SystemTaskInput) -> ConnectorResult:
         config = task.step.connector
@@ -84,4 +84,6 @@ class FilesConnector(Connector):
             )
             rows_deleted += int(status.split()[-1])
         outcome = "erased" if rows_deleted else "not_found"
-        return ConnectorResult(outcome, evidence={"files_deleted": files_deleted, "rows_deleted": rows_deleted})
+        return ConnectorResult(
+            outcome, evidence={"files_deleted": files_deleted, "rows_deleted": rows_deleted}
+        )

@@ -113,8 +113,9 @@ class SqlConnector(Connector):
                         f"UPDATE {table} SET {', '.join(assignments)} WHERE {condition}", *params
                     )
                 else:
-                    status = "SELECT " + str(await conn.fetchval(
-                        f"SELECT count(*) FROM {table} WHERE {condition}", *params))
+                    status = "SELECT " + str(
+                        await conn.fetchval(f"SELECT count(*) FROM {table} WHERE {condition}", *params)
+                    )
                 kept[table.strip('"')] = int(status.split()[-1])
         if not any(kept.values()):
             return ConnectorResult("not_found", evidence={"retained_by_table": kept})

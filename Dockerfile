@@ -1,0 +1,12 @@
+# One image for our services (intake, worker, api); the command picks the service.
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY schemas ./schemas
+COPY orchestrator ./orchestrator
+COPY workers ./workers
+COPY infra ./infra
+RUN pip install --no-cache-dir .
+ENV PRIVACY_STATE_DIR=/var/lib/privacy
+USER nobody
+ENTRYPOINT ["privacyctl", "serve"]
