@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from schemas.contract import ContractViolation
+
 REQUEST_TYPES = (
     "access",
     "portability",
@@ -21,11 +23,19 @@ REQUEST_TYPES = (
 )
 
 
-def parse_rfc3339(text: str) -> datetime:
-    """Parse an RFC 3339 timestamp (already pattern-checked by the schema) into an aware datetime."""
-    value = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00").replace("t", "T"))
+def parse_rfc3339(text: str, field_name: str) -> datetime:
+    """Parse an RFC 3339 timestamp (pattern-checked by the schema) into an aware datetime.
+
+    The pattern cannot rule out a 13th month or a 45th day; those are schema violations too.
+    """
+    try:
+        value = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00").replace("t", "T"))
+    except ValueError as exc:
+        raise ContractViolation(
+            "schema_violation", f"{field_name}: {text!r} is not a real date: {exc}"
+        ) from exc
     if value.tzinfo is None:  # the schema pattern requires an offset; defensive only
-        raise ValueError(f"timestamp without offset: {text}")
+        raise ContractViolation("schema_violation", f"{field_name}: {text!r} has no UTC offset")
     return value
 
 
@@ -51,7 +61,7 @@ class RightsRequest:
             type=value["type"],
             subject=dict(value["subject"]),
             jurisdiction=value["jurisdiction"],
-            submitted_at=parse_rfc3339(value["submitted_at"]),
+            submitted_at=parse_rfc3339(value["submitted_at"], "submitted_at"),
             channel=value.get("channel"),
             details=dict(value.get("details") or {}),
             verification=dict(value.get("verification") or {}),
@@ -78,7 +88,7 @@ class Confirmation:
             request_id=value["request_id"].lower(),
             system=value["system"],
             outcome=value["outcome"],
-            at=parse_rfc3339(value["at"]),
+            at=parse_rfc3339(value["at"], "at"),
             evidence=dict(value.get("evidence") or {}),
             records=list(value.get("records") or []),
             legal_basis=value.get("legal_basis"),

@@ -100,34 +100,49 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
             violation.reason,
         )
 
-    @app.agent(requests_topic, concurrency=4)
-    async def intake_requests(stream: faust.StreamT) -> None:
+    async def handle_request(raw: bytes) -> None:
+        admission = admit_request(raw, context.packs)
+        router = await retry_transient("connecting to Temporal and PostgreSQL", context.router)
+        await retry_transient(
+            f"starting request {admission.request.request_id}",
+            partial(router.start_request, admission),
+        )
+
+    async def handle_confirmation(raw: bytes) -> None:
+        confirmation = Confirmation.from_event(decode_and_validate(CONFIRMATIONS_TOPIC, raw))
+        router = await retry_transient("connecting to Temporal and PostgreSQL", context.router)
+        await retry_transient(
+            f"routing confirmation for {confirmation.request_id}",
+            partial(router.route_confirmation, confirmation),
+        )
+
+    async def consume(stream: faust.StreamT, handle: Callable[[bytes], Awaitable[None]]) -> None:
+        """Handle each event; whatever goes wrong with one event never stops the stream."""
         async for event in stream.events():
             raw = bytes(event.value or b"")
             try:
-                admission = admit_request(raw, context.packs)
+                await handle(raw)
             except ContractViolation as violation:
                 await reject(event, raw, violation)
-                continue
-            router = await context.router()
-            await retry_transient(
-                f"starting request {admission.request.request_id}",
-                partial(router.start_request, admission),
-            )
+            except Exception as exc:  # noqa: BLE001 - a bug on one event must not stop the agent
+                # Type only: an exception's text may quote the event, and logs carry no PII.
+                log.error(
+                    "could not process %s@%s: %s",
+                    event.message.topic,
+                    event.message.offset,
+                    type(exc).__name__,
+                )
+                await reject(
+                    event, raw, ContractViolation("processing_error", f"{type(exc).__name__}: {exc}")
+                )
+
+    @app.agent(requests_topic, concurrency=4)
+    async def intake_requests(stream: faust.StreamT) -> None:
+        await consume(stream, handle_request)
 
     @app.agent(confirmations_topic, concurrency=4)
     async def intake_confirmations(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            raw = bytes(event.value or b"")
-            try:
-                confirmation = Confirmation.from_event(decode_and_validate(CONFIRMATIONS_TOPIC, raw))
-                router = await context.router()
-                await retry_transient(
-                    f"routing confirmation for {confirmation.request_id}",
-                    partial(router.route_confirmation, confirmation),
-                )
-            except ContractViolation as violation:
-                await reject(event, raw, violation)
+        await consume(stream, handle_confirmation)
 
     return app
 

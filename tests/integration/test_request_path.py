@@ -142,19 +142,17 @@ async def test_bad_input_goes_to_the_dlq_and_the_stream_goes_on(stack: RunningSt
     malformed = b'{"request_id": "' + marker.encode() + b'", oops'
     invalid = rights_request("forget-everything", request_id=marker)
     unknown_tenant = rights_request("access", tenant="no-such-controller")
+    impossible_date = rights_request("access", submitted_at="2026-13-45T10:00:00Z")
     good = rights_request("access", {"email": "chloe@example.org"})
-    await stack.publish(malformed, invalid, unknown_tenant, good)
+    await stack.publish(malformed, invalid, unknown_tenant, impossible_date, good)
     await stack.closed(good["request_id"])
 
-    rejected = await stack.read_topic(
-        DLQ_TOPIC,
-        lambda r: marker in r["raw"] or unknown_tenant["request_id"] in r["raw"],
-        want=3,
-    )
+    ids = (marker, unknown_tenant["request_id"], impossible_date["request_id"])
+    rejected = await stack.read_topic(DLQ_TOPIC, lambda r: any(i in r["raw"] for i in ids), want=4)
     reasons = sorted(r["reason"] for r in rejected)
-    assert reasons == ["malformed_json", "schema_violation", "unknown_tenant"]
-    violation = next(r for r in rejected if r["reason"] == "schema_violation")
-    assert violation["error"].startswith("type:")
+    assert reasons == ["malformed_json", "schema_violation", "schema_violation", "unknown_tenant"]
+    errors = sorted(r["error"].split(":")[0] for r in rejected if r["reason"] == "schema_violation")
+    assert errors == ["submitted_at", "type"]
     assert await stack.ledger.request(unknown_tenant["request_id"]) is None
 
 

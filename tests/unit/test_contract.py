@@ -64,3 +64,12 @@ def test_a_json_array_is_a_schema_violation():
     with pytest.raises(ContractViolation) as caught:
         decode_and_validate(REQUESTS_TOPIC, b"[1, 2]")
     assert caught.value.reason == "schema_violation"
+
+
+def test_a_pattern_valid_but_impossible_date_is_a_schema_violation():
+    raw = json.dumps({**GOOD, "submitted_at": "2026-13-45T10:00:00Z"}).encode()
+    value = decode_and_validate(REQUESTS_TOPIC, raw)  # the pattern alone cannot tell
+    with pytest.raises(ContractViolation) as caught:
+        RightsRequest.from_event(value)
+    assert caught.value.reason == "schema_violation"
+    assert caught.value.detail.startswith("submitted_at")
