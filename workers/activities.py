@@ -20,9 +20,12 @@ from workers.events import EventPublisher
 from workers.ledger import Ledger
 from workers.messages import (
     FINAL_OUTCOMES,
+    LegalHold,
+    OperatorAlert,
     ReportInput,
     ReportSummary,
     RequestStatusChange,
+    SubjectQuery,
     SystemOutcomeInput,
     SystemResult,
     SystemTaskInput,
@@ -32,7 +35,21 @@ from workers.report import build_report, render_html
 log = logging.getLogger(__name__)
 
 # The outcome an action has once it is done, used when an earlier attempt already did it.
-DONE_OUTCOME = {"erase": "erased", "anonymise": "anonymised", "retain": "retained", "export": "exported"}
+DONE_OUTCOME = {
+    "erase": "erased",
+    "anonymise": "anonymised",
+    "retain": "retained",
+    "export": "exported",
+    "rectify": "rectified",
+    "restrict": "restricted",
+    "notify": "notified",
+}
+
+
+def done_outcome(action: str, request_type: str) -> str:
+    if action == "stop_processing":
+        return "consent_withdrawn" if request_type == "consent_withdrawal" else "processing_stopped"
+    return DONE_OUTCOME[action]
 
 
 def _now() -> str:
@@ -81,7 +98,7 @@ class RequestActivities:
         connector = self._connectors.for_kind(step.connector["kind"])
         try:
             located = None
-            if not step.asynchronous and step.action != "export":
+            if step.mutates:
                 located = await self._ledger.note_located(
                     task.request_id, step.system, await connector.locate(task)
                 )
@@ -94,7 +111,7 @@ class RequestActivities:
         outcome = done.outcome
         if outcome == "not_found" and located:
             # An earlier attempt of this same activity did the work before it was interrupted.
-            outcome = DONE_OUTCOME[step.action]
+            outcome = done_outcome(step.action, task.request_type)
             evidence.update(located=located, completed_by_earlier_attempt=True)
         if done.records:
             await self._ledger.store_records(task.request_id, step.system, done.records)
@@ -117,6 +134,46 @@ class RequestActivities:
     @activity.defn(name="record_system_outcome")
     async def record_system_outcome(self, given: SystemOutcomeInput) -> SystemResult:
         return await self._store_outcome(given.request_id, given.tenant, given.request_type, given.result)
+
+    @activity.defn(name="legal_holds_for")
+    async def legal_holds_for(self, query: SubjectQuery) -> list[LegalHold]:
+        return await self._ledger.holds.active(query.tenant, query.subject_refs)
+
+    @activity.defn(name="count_previous_copies")
+    async def count_previous_copies(self, query: SubjectQuery) -> int:
+        return await self._ledger.previous_copies(query.request_id, query.tenant, query.subject_refs)
+
+    @activity.defn(name="discard_identity_document")
+    async def discard_identity_document(self, request_id: str) -> None:
+        """The identity document served its check; it is not kept (data minimisation)."""
+        if await self._ledger.holds.discard_document(request_id):
+            log.info("request %s: identity document discarded after the check", request_id)
+
+    @activity.defn(name="alert_operator")
+    async def alert_operator(self, alert: OperatorAlert) -> None:
+        """Tell operators (request events, log) which systems are silent, before or after the due date."""
+        await self._publisher.publish(
+            REQUEST_EVENTS_TOPIC,
+            key=alert.request_id,
+            value={
+                "event_id": f"{alert.request_id}:{alert.kind}:{alert.due_at}",
+                "request_id": alert.request_id,
+                "tenant": alert.tenant,
+                "type": alert.request_type,
+                "kind": alert.kind,
+                "due_at": alert.due_at,
+                "pending_systems": alert.pending_systems,
+                "at": _now(),
+            },
+        )
+        log.warning(
+            "request %s %s: %d system(s) silent, due %s: %s",
+            alert.request_id,
+            alert.kind,
+            len(alert.pending_systems),
+            alert.due_at,
+            ", ".join(alert.pending_systems),
+        )
 
     @activity.defn(name="compile_report")
     async def compile_report(self, given: ReportInput) -> ReportSummary:

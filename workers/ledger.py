@@ -13,6 +13,10 @@ from typing import Any
 
 import asyncpg
 
+from workers.audit import SCHEMA_SQL as AUDIT_SQL
+from workers.audit import AuditLog
+from workers.holds import SCHEMA_SQL as HOLDS_SQL
+from workers.holds import HoldStore
 from workers.messages import FINAL_OUTCOMES, RequestStatusChange, SystemResult
 
 TERMINAL_STATUSES = ("completed", "rejected", "cancelled")
@@ -35,6 +39,8 @@ CREATE TABLE IF NOT EXISTS requests (
     updated_at     timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS requests_open_by_due ON requests (due_at) WHERE closed_at IS NULL;
+ALTER TABLE requests ADD COLUMN IF NOT EXISTS subject_refs text[] NOT NULL DEFAULT '{}';
+CREATE INDEX IF NOT EXISTS requests_by_subject ON requests USING gin (subject_refs);
 CREATE TABLE IF NOT EXISTS request_systems (
     request_id     uuid NOT NULL REFERENCES requests (request_id) ON DELETE CASCADE,
     system         text NOT NULL,
@@ -83,11 +89,19 @@ class Ledger:
     async def close(self) -> None:
         await self._pool.close()
 
+    @property
+    def holds(self) -> HoldStore:
+        return HoldStore(self._pool)
+
+    @property
+    def audit(self) -> AuditLog:
+        return AuditLog(self._pool)
+
     async def ensure_schema(self) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
             # Several processes start at once; the advisory lock serialises the DDL.
             await conn.execute("SELECT pg_advisory_xact_lock(7203311)")
-            await conn.execute(SCHEMA_SQL)
+            await conn.execute(SCHEMA_SQL + HOLDS_SQL + AUDIT_SQL)
 
     async def record_request(
         self,
@@ -100,13 +114,14 @@ class Ledger:
         due_at: datetime,
         deadline_basis: str,
         workflow_id: str,
+        subject_refs: list[str] | None = None,
     ) -> bool:
         """Insert the request once; True when this call created it."""
         row = await self._pool.fetchrow(
             """
             INSERT INTO requests (request_id, tenant, type, jurisdiction, status, submitted_at,
-                                  due_at, deadline_basis, workflow_id)
-            VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8)
+                                  due_at, deadline_basis, workflow_id, subject_refs)
+            VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9)
             ON CONFLICT (request_id) DO NOTHING
             RETURNING request_id
             """,
@@ -118,6 +133,7 @@ class Ledger:
             due_at,
             deadline_basis,
             workflow_id,
+            subject_refs or [],
         )
         return row is not None
 
@@ -126,7 +142,8 @@ class Ledger:
         await self._pool.execute(
             """
             UPDATE requests
-               SET status = $2, flags = $3, reason = COALESCE($4, reason), updated_at = now(),
+               SET status = $2, flags = $3, reason = $4, updated_at = now(),
+                   due_at = COALESCE($6::timestamptz, due_at),
                    closed_at = CASE WHEN $2 = ANY($5::text[]) THEN COALESCE(closed_at, now())
                                     ELSE closed_at END
              WHERE request_id = $1 AND NOT (status = ANY($5::text[]) AND status <> $2)
@@ -136,7 +153,55 @@ class Ledger:
             change.flags,
             change.reason,
             list(TERMINAL_STATUSES),
+            _ts(change.due_at),
         )
+
+    async def previous_copies(self, request_id: str, tenant: str, subject_refs: list[str]) -> int:
+        """Access requests of the same subject that were answered before this one (fee rule)."""
+        value = await self._pool.fetchval(
+            """
+            SELECT count(*) FROM requests
+             WHERE tenant = $1 AND type = 'access' AND status = 'completed'
+               AND subject_refs && $2 AND request_id <> $3
+            """,
+            tenant,
+            subject_refs,
+            request_id,
+        )
+        return int(value)
+
+    async def open_requests_of_subject(self, tenant: str, subject_refs: list[str]) -> list[str]:
+        """Workflow ids of the subject's requests still open (to tell them a hold was released)."""
+        rows = await self._pool.fetch(
+            """
+            SELECT workflow_id FROM requests
+             WHERE tenant = $1 AND subject_refs && $2 AND NOT (status = ANY($3::text[]))
+            """,
+            tenant,
+            subject_refs,
+            list(TERMINAL_STATUSES),
+        )
+        return [r["workflow_id"] for r in rows]
+
+    async def overdue(self) -> list[dict[str, Any]]:
+        """Open requests past their due date (flagged or not yet flagged)."""
+        rows = await self._pool.fetch(
+            """
+            SELECT request_id, tenant, type, status, due_at, flags FROM requests
+             WHERE closed_at IS NULL AND (due_at < now() OR 'overdue' = ANY(flags)) ORDER BY due_at
+            """
+        )
+        return [
+            {
+                "request_id": str(r["request_id"]),
+                "tenant": r["tenant"],
+                "type": r["type"],
+                "status": r["status"],
+                "due_at": r["due_at"].isoformat(),
+                "flags": list(r["flags"]),
+            }
+            for r in rows
+        ]
 
     async def start_system_action(
         self, request_id: str, system: str, action: str, citation: str | None

@@ -22,6 +22,7 @@ FINAL_OUTCOMES = frozenset(
         "processing_stopped",
         "consent_withdrawn",
         "refused",
+        "notified",
     }
 )
 
@@ -39,7 +40,13 @@ class SystemStep:
 
     @property
     def asynchronous(self) -> bool:
-        return bool(self.connector.get("kind") == "kafka_confirm")
+        """The answer comes later (Kafka confirmation or an operator), not from the activity."""
+        return self.connector.get("kind") in ("kafka_confirm", "manual")
+
+    @property
+    def mutates(self) -> bool:
+        """Whether the action changes the system, so a retry must know what an earlier try did."""
+        return not self.asynchronous and self.action not in ("export", "notify")
 
 
 @dataclass
@@ -52,6 +59,7 @@ class SystemTaskInput:
     subject: dict[str, str]
     submitted_at: str
     step: SystemStep
+    details: dict[str, Any] = field(default_factory=dict)  # corrections, purposes, destination
 
 
 @dataclass
@@ -94,6 +102,35 @@ class SystemOutcomeInput:
     tenant: str
     request_type: str
     result: SystemResult
+
+
+@dataclass
+class SubjectQuery:
+    """Look-ups about one subject of one tenant, by pseudonymous references only."""
+
+    request_id: str
+    tenant: str
+    subject_refs: list[str]
+
+
+@dataclass
+class LegalHold:
+    hold_id: str
+    reason: str
+    placed_by: str
+    placed_at: str
+
+
+@dataclass
+class OperatorAlert:
+    """Something an operator must look at: silent systems before the due date, or overdue."""
+
+    request_id: str
+    tenant: str
+    request_type: str
+    kind: str  # operator_alert | overdue
+    due_at: str
+    pending_systems: list[str]
 
 
 @dataclass

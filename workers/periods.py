@@ -1,4 +1,4 @@
-"""Calendar arithmetic shared by deadlines and retention: months are calendar months."""
+"""Calendar arithmetic shared by deadlines, retention and escalation: months are calendar months."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import calendar
 import re
 from datetime import datetime, timedelta
 
-_ISO_PERIOD = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?$")
+_ISO_DURATION = re.compile(
+    r"^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$"
+)
 
 
 def add_months(start: datetime, months: int) -> datetime:
@@ -18,10 +20,21 @@ def add_months(start: datetime, months: int) -> datetime:
     return start.replace(year=year, month=month, day=day)
 
 
-def add_iso_period(start: datetime, period: str) -> datetime:
-    """``start`` plus an ISO 8601 period of years, months and days (``P10Y``, ``P3M``, ``P30D``)."""
-    found = _ISO_PERIOD.match(period)
-    if not found or period == "P":
-        raise ValueError(f"not an ISO 8601 period of years/months/days: {period!r}")
-    years, months, days = (int(part) if part else 0 for part in found.groups())
-    return add_months(start, years * 12 + months) + timedelta(days=days)
+def parse_duration(duration: str) -> tuple[int, timedelta]:
+    """An ISO 8601 duration as (calendar months, exact time): ``P10Y`` → (120, 0)."""
+    found = _ISO_DURATION.match(duration)
+    if not found:
+        raise ValueError(f"not an ISO 8601 duration: {duration!r}")
+    years, months, days, hours, minutes, seconds = (int(part) if part else 0 for part in found.groups())
+    return years * 12 + months, timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def add_iso_period(start: datetime, duration: str) -> datetime:
+    """``start`` plus an ISO 8601 duration (``P10Y``, ``P3M``, ``P30D``, ``PT20S``)."""
+    months, exact = parse_duration(duration)
+    return add_months(start, months) + exact
+
+
+def subtract_iso_period(end: datetime, duration: str) -> datetime:
+    months, exact = parse_duration(duration)
+    return add_months(end, -months) - exact

@@ -35,6 +35,10 @@ async def build_activity_worker(client: Client, settings: Settings, stack: Async
             activities.apply_system_action,
             activities.record_system_outcome,
             activities.compile_report,
+            activities.legal_holds_for,
+            activities.count_previous_copies,
+            activities.discard_identity_document,
+            activities.alert_operator,
         ],
         max_concurrent_activities=50,
     )

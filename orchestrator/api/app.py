@@ -3,6 +3,10 @@
 ``GET /v1/requests/{request_id}``        status, due date, each system's outcome
 ``GET /v1/requests/{request_id}/report`` the access/portability report (JSON; ``?format=html``)
 ``GET /v1/requests``                     recent requests (``?status=``)
+``GET /v1/requests/overdue``             open requests past their due date
+``GET /v1/requests/{request_id}/audit``  operator actions on the request
+``POST …/verification|objection-decision|extension|cancellation``, ``POST …/systems/{s}/confirmation``,
+``POST /v1/holds``, ``POST /v1/holds/{hold_id}/release``  operator actions (orchestrator.api.actions)
 ``GET /healthz``                         liveness
 """
 
@@ -13,6 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
+from orchestrator.api.actions import OPERATIONS, add_action_routes
+from orchestrator.operations import Operations
 from workers.ledger import Ledger
 
 LEDGER = web.AppKey("ledger", Ledger)
@@ -70,15 +76,32 @@ async def list_requests(request: web.Request) -> web.Response:
     )
 
 
+async def list_overdue(request: web.Request) -> web.Response:
+    return web.json_response({"requests": await request.app[LEDGER].overdue()})
+
+
+async def get_audit(request: web.Request) -> web.Response:
+    request_id = _request_id(request)
+    if isinstance(request_id, web.Response):
+        return request_id
+    return web.json_response({"entries": await request.app[LEDGER].audit.entries(request_id)})
+
+
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def create_app(ledger: Ledger) -> web.Application:
+def create_app(ledger: Ledger, operations: Operations | None = None) -> web.Application:
+    """The one registry of routes: reads from the ledger, operator actions through Temporal."""
     app = web.Application()
     app[LEDGER] = ledger
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/v1/requests", list_requests)
+    app.router.add_get("/v1/requests/overdue", list_overdue)
     app.router.add_get("/v1/requests/{request_id}", get_request)
     app.router.add_get("/v1/requests/{request_id}/report", get_report)
+    app.router.add_get("/v1/requests/{request_id}/audit", get_audit)
+    if operations is not None:
+        app[OPERATIONS] = operations
+        add_action_routes(app)
     return app

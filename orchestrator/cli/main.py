@@ -156,6 +156,7 @@ def cmd_request(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from orchestrator.cli.operator import add_operator_commands
     from schemas import REQUESTS_TOPIC
 
     parser = argparse.ArgumentParser(
@@ -191,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("request_id")
     report.add_argument("--html", action="store_true")
     request.set_defaults(func=cmd_request)
+    add_operator_commands(sub)
     return parser
 
 

@@ -50,10 +50,13 @@ async def serve_worker(settings: Settings) -> None:
 
 async def serve_api(settings: Settings) -> None:
     from orchestrator.api.app import create_app
+    from orchestrator.operations import Operations
     from workers.ledger import Ledger
+    from workers.temporal_client import connect
 
     ledger = await Ledger.connect(settings.pg_dsn())
-    runner = web.AppRunner(create_app(ledger), access_log=None)
+    client = await connect(settings, attempts=30)
+    runner = web.AppRunner(create_app(ledger, Operations(client, ledger)), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.api_host, settings.api_port).start()
     mark_ready(settings, "api")

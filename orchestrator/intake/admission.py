@@ -13,11 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from orchestrator.policy.deadlines import compute_deadline
+from orchestrator.policy.identity import verification_reason
 from orchestrator.policy.packs import PolicyPack
 from orchestrator.policy.plan import plan_request
 from orchestrator.workflows.models import RequestInput
 from schemas import REQUESTS_TOPIC, ContractViolation, decode_and_validate
 from schemas.models import RightsRequest
+from workers.subject_refs import subject_refs
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class Admission:
     workflow_input: RequestInput
     due_at: datetime
     deadline_basis: str
+    # An identity document sent with the request: kept apart until the check, then discarded.
+    identity_document: str | None = None
 
 
 def admit_request(raw: bytes, packs: dict[str, PolicyPack]) -> Admission:
@@ -40,7 +44,11 @@ def admit_request(raw: bytes, packs: dict[str, PolicyPack]) -> Admission:
         request.jurisdiction,
         promise_days=pack.deadline.get("promise_days"),
         promise_months=pack.deadline.get("promise_months"),
+        promise_duration=pack.deadline.get("promise_duration"),
     )
+    escalation = pack.document.get("escalation", {})
+    objection = pack.document.get("objection", {})
+    fees = pack.document.get("fees")
     workflow_input = RequestInput(
         request_id=request.request_id,
         tenant=request.tenant,
@@ -51,10 +59,24 @@ def admit_request(raw: bytes, packs: dict[str, PolicyPack]) -> Admission:
         due_at=deadline.due_at.isoformat(),
         deadline_basis=deadline.basis,
         controller=dict(pack.document["controller"]),
-        steps=plan_request(pack, request.type),
+        steps=plan_request(pack, request.type, request.details),
         details=request.details,
+        subject_refs=subject_refs(request.tenant, request.subject),
+        verification_reason=verification_reason(pack, request.verification),
+        extendable_until=deadline.extendable_until.isoformat() if deadline.extendable_until else None,
+        remind_after=escalation.get("remind_after"),
+        alert_before_due=escalation.get("alert_before_due"),
+        free_copies=int(fees["free_copies"]) if fees else None,
+        absolute_objection_purposes=list(objection.get("absolute_purposes", [])),
     )
-    return Admission(request, workflow_input, deadline.due_at, deadline.basis)
+    document = request.verification.get("document")
+    return Admission(
+        request,
+        workflow_input,
+        deadline.due_at,
+        deadline.basis,
+        identity_document=document if isinstance(document, str) else None,
+    )
 
 
 def dlq_record(

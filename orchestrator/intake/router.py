@@ -49,7 +49,10 @@ class IntakeRouter:
             due_at=admission.due_at,
             deadline_basis=admission.deadline_basis,
             workflow_id=workflow_id,
+            subject_refs=admission.workflow_input.subject_refs,
         )
+        if admission.identity_document:
+            await self._ledger.holds.keep_document(request.request_id, admission.identity_document)
         attributes = TypedSearchAttributes(
             [
                 SearchAttributePair(search.TENANT, request.tenant),

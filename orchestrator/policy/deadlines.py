@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from workers.periods import add_months
+from workers.periods import add_iso_period, add_months
 
 EEA = frozenset(
     [
@@ -110,13 +110,16 @@ def compute_deadline(
     jurisdiction: str,
     promise_days: int | None = None,
     promise_months: int | None = None,
+    promise_duration: str | None = None,
 ) -> Deadline:
     """The earlier of the legal period of ``jurisdiction`` and the tenant's promise."""
     law = law_for(jurisdiction)
     legal_due = _period_end(submitted_at, law.months, law.days)
     due, basis = legal_due, law.law
     promise_due = None
-    if promise_days or promise_months:
+    if promise_duration:
+        promise_due = add_iso_period(submitted_at, promise_duration)
+    elif promise_days or promise_months:
         promise_due = _period_end(submitted_at, promise_months or 0, promise_days or 0)
     if promise_due is not None and promise_due < due:
         due, basis = promise_due, "tenant promise (shorter than " + law.law + ")"

@@ -1,22 +1,33 @@
-"""Turn a tenant's pack and a request into a plan: which systems, which action each. Pure."""
+"""Turn a tenant's pack and a request into a plan: which systems and recipients, which action. Pure."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from orchestrator.policy.packs import PolicyPack
 from workers.messages import SystemStep
 
+DISCLOSED = ("description", "categories", "purposes", "recipients", "retention")
 
-def plan_request(pack: PolicyPack, request_type: str) -> list[SystemStep]:
-    """One step per system of the data map that has a rule for this request type.
+
+def plan_request(
+    pack: PolicyPack, request_type: str, details: dict[str, Any] | None = None
+) -> list[SystemStep]:
+    """One step per system with a rule for this type, then one per recipient to tell (Art. 19).
 
     A system without a rule for the type holds nothing that type can act on (the pack
-    author's statement), so it is left out; an empty plan means the tenant cannot honour
-    the type and the request is rejected with that reason.
+    author's statement). For objections and consent withdrawals naming purposes, only the
+    systems whose rule covers one of those purposes stop. An empty plan means the tenant
+    cannot honour the type: the request is rejected with that reason.
     """
+    purposes = set((details or {}).get("purposes") or [])
     steps = []
     for system in pack.systems:
         rule = system["actions"].get(request_type)
         if rule is None:
+            continue
+        covered = set(rule.get("purposes") or [])
+        if purposes and covered and not purposes & covered:
             continue
         steps.append(
             SystemStep(
@@ -24,10 +35,33 @@ def plan_request(pack: PolicyPack, request_type: str) -> list[SystemStep]:
                 action=rule["action"],
                 connector=dict(system["connector"]),
                 rule=dict(rule),
+                disclosure={key: system[key] for key in DISCLOSED if key in system},
+            )
+        )
+    if steps:
+        steps += notification_steps(pack, request_type)
+    return steps
+
+
+def notification_steps(pack: PolicyPack, request_type: str) -> list[SystemStep]:
+    """Rectification, erasure and restriction are told to every recipient (GDPR Art. 19)."""
+    steps = []
+    for recipient in pack.document.get("recipients", []):
+        if request_type not in recipient["notify_on"]:
+            continue
+        connector = dict(recipient["connector"])
+        if recipient.get("impossible_reason"):
+            connector["impossible_reason"] = recipient["impossible_reason"]
+        steps.append(
+            SystemStep(
+                system=f"notify-{recipient['name']}",
+                action="notify",
+                connector=connector,
+                rule={"action": "notify", "citation": recipient["citation"]},
                 disclosure={
-                    key: system[key]
-                    for key in ("description", "categories", "purposes", "recipients", "retention")
-                    if key in system
+                    "description": recipient.get("description", ""),
+                    "role": recipient["role"],
+                    "country": recipient.get("country"),
                 },
             )
         )

@@ -35,6 +35,16 @@ class RequestInput:
     controller: dict[str, Any]
     steps: list[SystemStep]
     details: dict[str, Any] = field(default_factory=dict)
+    subject_refs: list[str] = field(default_factory=list)
+    # Why an operator must approve first (identity document, agent, minor), or None.
+    verification_reason: str | None = None
+    # The law's extension limit, if it allows one (GDPR: two more months).
+    extendable_until: str | None = None
+    remind_after: str | None = None  # ISO 8601 duration after the start: remind silent systems
+    alert_before_due: str | None = None  # ISO 8601 duration before the due date: alert an operator
+    free_copies: int | None = None  # access copies free of charge (fee rule), None when no fee rule
+    # Objections to these purposes are always honoured (direct marketing); others need a decision.
+    absolute_objection_purposes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -45,6 +55,29 @@ class RequestState:
     flags: list[str] = field(default_factory=list)
     results: dict[str, SystemResult] = field(default_factory=dict)
     reason: str | None = None
+    due_at: str = ""
+    verification: OperatorDecision | None = None
+    objection: OperatorDecision | None = None
+    cancelled: OperatorDecision | None = None
+    holds_released: int = 0
+    alerted: bool = False
+
+
+@dataclass
+class OperatorDecision:
+    """An operator's decision on a request: who, what, why. ``decision`` is approve/deny,
+    accept/refuse, or the action's own name (extend, cancel)."""
+
+    actor: str
+    decision: str
+    reason: str = ""
+
+
+@dataclass
+class RequestOutcome:
+    request_id: str
+    status: str
+    outcomes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -1,122 +1,368 @@
-"""The request workflow: fan out to every system in the plan, wait for all, close with evidence.
+"""The request workflow: gates, fan-out to every system and recipient, escalation, evidence.
 
 Deterministic: all I/O is in activities named by string; the plan was resolved from the
 policy pack by the intake and arrives in the input, so history records which rules applied.
+Operator actions arrive as Updates (with validators, so the API answers a true 4xx when an
+action is not allowed now) and are idempotent: a repeated action changes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 
 from orchestrator.workflows import search
-from orchestrator.workflows.models import RequestInput, RequestState, system_workflow_id
+from orchestrator.workflows.escalation import next_checkpoint
+from orchestrator.workflows.models import (
+    OperatorDecision,
+    RequestInput,
+    RequestOutcome,
+    RequestState,
+    system_workflow_id,
+)
 from orchestrator.workflows.system_task import SystemTaskWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from workers.messages import (
+        LegalHold,
+        OperatorAlert,
         ReportInput,
         ReportSummary,
         RequestStatusChange,
+        SubjectQuery,
+        SystemOutcomeInput,
         SystemResult,
         SystemTaskInput,
     )
 
 REPORTING_TYPES = ("access", "portability")
 LEDGER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
-
-
-@dataclass
-class RequestOutcome:
-    request_id: str
-    status: str
-    outcomes: dict[str, str] = field(default_factory=dict)
-    report_records: int | None = None
+MAX_REMINDERS = 20
 
 
 @workflow.defn(name="RequestWorkflow")
 class RequestWorkflow:
     def __init__(self) -> None:
         self._state = RequestState()
+        self._pending: set[str] = set()
+        self._wake = False  # an update changed the due date or cancelled: re-plan timers
+        self._children: dict[str, Any] = {}
 
+    # -- the run -------------------------------------------------------------------------
     @workflow.run
     async def run(self, request: RequestInput) -> RequestOutcome:
-        await self._set_status(request, "in_progress")
+        self._request = request
+        self._state.due_at = request.due_at
+        if request.verification_reason and not await self._verified(request):
+            return await self._close(request)
+        await self._set_status("in_progress")
         if not request.steps:
-            await self._set_status(
-                request,
-                "rejected",
-                reason=f"the {request.tenant} policy pack has no rule for {request.request_type} requests",
+            self._state.reason = (
+                f"the {request.tenant} policy pack has no rule for this {request.request_type} request"
             )
-            return RequestOutcome(request.request_id, "rejected")
-
-        children = [
-            workflow.execute_child_workflow(
-                SystemTaskWorkflow.run,
-                SystemTaskInput(
-                    request_id=request.request_id,
-                    tenant=request.tenant,
-                    request_type=request.request_type,
-                    subject=request.subject,
-                    submitted_at=request.submitted_at,
-                    step=step,
-                ),
-                id=system_workflow_id(request.request_id, step.system),
-            )
-            for step in request.steps
-        ]
-        results: list[SystemResult] = await asyncio.gather(*children)
-        self._state.results = {r.system: r for r in results}
-
-        report_records = None
+            await self._set_status("rejected")
+            return await self._close(request)
+        steps = request.steps
+        if request.request_type == "objection" and not await self._objection_upheld(request):
+            if self._state.cancelled is None:
+                await self._refuse_all(request, steps)
+                await self._set_status("completed")
+            else:
+                await self._set_status("cancelled")
+            return await self._close(request)
+        if request.request_type == "erasure":
+            await self._wait_for_holds(request)
+        if request.request_type == "access" and request.free_copies is not None:
+            await self._apply_fee_rule(request)
+        if self._state.cancelled is None:
+            await self._fan_out(request)
+        if self._state.cancelled is not None:
+            await self._set_status("cancelled")
+            return await self._close(request)
         if request.request_type in REPORTING_TYPES:
-            summary = await workflow.execute_activity(
-                "compile_report",
-                ReportInput(
-                    request.request_id,
-                    request.tenant,
-                    request.request_type,
-                    request.controller,
-                    request.steps,
-                ),
-                result_type=ReportSummary,
-                start_to_close_timeout=timedelta(minutes=1),
-                retry_policy=LEDGER_RETRY,
-            )
-            report_records = summary.records
+            await self._activity("compile_report", self._report_input(request), ReportSummary)
+        await self._set_status("completed")
+        return await self._close(request)
 
-        await self._set_status(request, "completed")
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return RequestOutcome(
-            request.request_id,
-            "completed",
-            {r.system: r.outcome for r in results},
-            report_records,
+    async def _verified(self, request: RequestInput) -> bool:
+        self._state.reason = request.verification_reason
+        await self._set_status("awaiting_verification")
+        await workflow.wait_condition(
+            lambda: self._state.verification is not None or self._state.cancelled is not None
         )
+        await self._activity("discard_identity_document", request.request_id, None)
+        decision = self._state.verification
+        if self._state.cancelled is not None:
+            await self._set_status("cancelled")
+            return False
+        assert decision is not None
+        if decision.decision != "approve":
+            self._state.reason = f"identity not verified: {decision.reason}"
+            await self._set_status("rejected")
+            return False
+        self._state.reason = None
+        return True
 
-    async def _set_status(self, request: RequestInput, status: str, reason: str | None = None) -> None:
-        self._state.status = status
-        self._state.reason = reason
-        workflow.upsert_search_attributes([search.STATUS.value_set(status)])
-        await workflow.execute_activity(
-            "record_request_status",
-            RequestStatusChange(
+    async def _objection_upheld(self, request: RequestInput) -> bool:
+        """Objections to absolute purposes (direct marketing) always hold; others need a decision."""
+        purposes = set(request.details.get("purposes") or [])
+        if purposes and purposes <= set(request.absolute_objection_purposes):
+            return True
+        self._state.reason = "objection on grounds of the subject's situation: awaiting operator decision"
+        await self._set_status("in_progress")
+        await workflow.wait_condition(
+            lambda: self._state.objection is not None or self._state.cancelled is not None
+        )
+        decision = self._state.objection
+        self._state.reason = None
+        return decision is not None and decision.decision == "accept"
+
+    async def _refuse_all(self, request: RequestInput, steps: list[Any]) -> None:
+        reason = self._state.objection.reason if self._state.objection else "cancelled"
+        self._state.reason = f"objection refused: {reason}"
+        for step in steps:
+            result = SystemResult(
+                step.system, step.action, "refused", workflow.now().isoformat(), error=reason
+            )
+            self._state.results[step.system] = await self._activity(
+                "record_system_outcome",
+                SystemOutcomeInput(request.request_id, request.tenant, request.request_type, result),
+                SystemResult,
+            )
+
+    async def _wait_for_holds(self, request: RequestInput) -> None:
+        """A legal hold on the subject blocks erasure until an operator releases it."""
+        query = SubjectQuery(request.request_id, request.tenant, request.subject_refs)
+        while self._state.cancelled is None:
+            holds: list[LegalHold] = await self._activity("legal_holds_for", query, list[LegalHold])
+            if not holds:
+                break
+            self._set_flag("on_hold", True)
+            self._state.reason = "legal hold: " + "; ".join(h.reason for h in holds)
+            await self._set_status("in_progress")
+            await workflow.wait_condition(partial(self._hold_released_since, self._state.holds_released))
+        if "on_hold" in self._state.flags:
+            self._set_flag("on_hold", False)
+            self._state.reason = None
+            await self._set_status("in_progress")
+
+    async def _apply_fee_rule(self, request: RequestInput) -> None:
+        query = SubjectQuery(request.request_id, request.tenant, request.subject_refs)
+        previous: int = await self._activity("count_previous_copies", query, int)
+        if request.free_copies is not None and previous >= request.free_copies:
+            self._set_flag("fee_applicable", True)
+            await self._set_status("in_progress")
+
+    async def _fan_out(self, request: RequestInput) -> None:
+        """One child per system; wait for all while reminding, alerting and flagging overdue."""
+        self._pending = {step.system for step in request.steps}
+        tasks = [asyncio.ensure_future(self._run_child(request, step)) for step in request.steps]
+        started = workflow.now()
+        fired: set[str] = set()
+        while self._pending and self._state.cancelled is None:
+            checkpoint = next_checkpoint(
+                started,
+                datetime.fromisoformat(self._state.due_at),
+                request.remind_after if len(fired) < MAX_REMINDERS else None,
+                request.alert_before_due,
+                fired,
+            )
+            timeout = None if checkpoint is None else max((checkpoint.at - workflow.now()).total_seconds(), 0)
+            self._wake = False
+            try:
+                await workflow.wait_condition(
+                    lambda: not self._pending or self._wake or self._state.cancelled is not None,
+                    timeout=timeout if timeout is None or timeout > 0 else 0.001,
+                )
+            except TimeoutError:
+                assert checkpoint is not None
+                fired.add(checkpoint.kind)
+                await self._escalate(request, checkpoint.kind)
+        if self._state.cancelled is not None:
+            for task in tasks:
+                task.cancel()
+            return
+        await asyncio.gather(*tasks)
+
+    async def _run_child(self, request: RequestInput, step: Any) -> None:
+        handle = await workflow.start_child_workflow(
+            SystemTaskWorkflow.run,
+            SystemTaskInput(
                 request_id=request.request_id,
                 tenant=request.tenant,
                 request_type=request.request_type,
-                status=status,
-                due_at=request.due_at,
-                flags=list(self._state.flags),
-                reason=reason,
+                subject=request.subject,
+                submitted_at=request.submitted_at,
+                step=step,
+                details=request.details,
             ),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=LEDGER_RETRY,
+            id=system_workflow_id(request.request_id, step.system),
         )
+        self._children[step.system] = handle
+        result: SystemResult = await handle
+        self._state.results[step.system] = result
+        self._pending.discard(step.system)
+
+    async def _escalate(self, request: RequestInput, kind: str) -> None:
+        pending = sorted(self._pending)
+        if kind.startswith("remind"):
+            # Each silent system is asked again: its task re-sent, its attempt counted.
+            for system in pending:
+                if system in self._children:
+                    await self._children[system].signal("remind")
+            return
+        if kind == "overdue":
+            self._set_flag("overdue", True)
+            await self._set_status(self._state.status)
+        else:
+            self._state.alerted = True
+        await self._activity(
+            "alert_operator",
+            OperatorAlert(
+                request.request_id,
+                request.tenant,
+                request.request_type,
+                "overdue" if kind == "overdue" else "operator_alert",
+                self._state.due_at,
+                pending,
+            ),
+            None,
+        )
+
+    # -- operator updates --------------------------------------------------------------------
+    @workflow.update
+    async def verify(self, decision: OperatorDecision) -> RequestState:
+        if self._state.verification is None:
+            self._state.verification = decision
+        return self._state
+
+    @verify.validator
+    def _validate_verify(self, decision: OperatorDecision) -> None:
+        if self._state.status != "awaiting_verification" and self._state.verification is None:
+            raise ApplicationError(f"request is {self._state.status}, not awaiting verification")
+        if decision.decision not in ("approve", "deny"):
+            raise ApplicationError("decision must be approve or deny")
+        if decision.decision == "deny" and not decision.reason.strip():
+            raise ApplicationError("a denial needs a reason")
+
+    @workflow.update
+    async def decide_objection(self, decision: OperatorDecision) -> RequestState:
+        if self._state.objection is None:
+            self._state.objection = decision
+        return self._state
+
+    @decide_objection.validator
+    def _validate_objection(self, decision: OperatorDecision) -> None:
+        if self._request.request_type != "objection":
+            raise ApplicationError(f"this is a {self._request.request_type} request, not an objection")
+        if decision.decision not in ("accept", "refuse"):
+            raise ApplicationError("decision must be accept or refuse")
+        if not decision.reason.strip():
+            raise ApplicationError("an objection decision needs its reasons")
+
+    @workflow.update
+    async def extend(self, decision: OperatorDecision) -> RequestState:
+        if "extended" not in self._state.flags:
+            assert self._request.extendable_until is not None
+            self._state.due_at = self._request.extendable_until
+            self._set_flag("extended", True)
+            self._set_flag("overdue", False)
+            workflow.upsert_search_attributes(
+                [search.DUE_AT.value_set(datetime.fromisoformat(self._state.due_at))]
+            )
+            self._wake = True
+            await self._set_status(self._state.status, reason=f"deadline extended: {decision.reason}")
+        return self._state
+
+    @extend.validator
+    def _validate_extend(self, decision: OperatorDecision) -> None:
+        if "extended" in self._state.flags:
+            raise ApplicationError("the deadline was already extended once")
+        if not decision.reason.strip():
+            raise ApplicationError("an extension needs the reasons given to the subject")
+        if self._request.extendable_until is None:
+            raise ApplicationError("the law of this jurisdiction allows no extension")
+        if workflow.now() > datetime.fromisoformat(self._request.due_at):
+            raise ApplicationError("an extension must be decided inside the first period")
+        if self._state.status in ("completed", "rejected", "cancelled"):
+            raise ApplicationError(f"request is already {self._state.status}")
+
+    @workflow.update
+    async def cancel(self, decision: OperatorDecision) -> RequestState:
+        if self._state.cancelled is None:
+            self._state.cancelled = decision
+            self._state.reason = f"cancelled: {decision.reason}"
+            self._wake = True
+        return self._state
+
+    @cancel.validator
+    def _validate_cancel(self, decision: OperatorDecision) -> None:
+        if self._state.status in ("completed", "rejected", "cancelled"):
+            raise ApplicationError(f"request is already {self._state.status}")
+        if not decision.reason.strip():
+            raise ApplicationError("a cancellation needs a reason")
+
+    def _hold_released_since(self, releases_seen: int) -> bool:
+        return self._state.holds_released > releases_seen or self._state.cancelled is not None
+
+    @workflow.signal
+    def hold_released(self) -> None:
+        self._state.holds_released += 1
 
     @workflow.query
     def state(self) -> RequestState:
         return self._state
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _set_flag(self, flag: str, on: bool) -> None:
+        if on and flag not in self._state.flags:
+            self._state.flags.append(flag)
+        elif not on and flag in self._state.flags:
+            self._state.flags.remove(flag)
+        if flag == "overdue":
+            workflow.upsert_search_attributes([search.OVERDUE.value_set(on)])
+
+    async def _set_status(self, status: str, reason: str | None = None) -> None:
+        self._state.status = status
+        workflow.upsert_search_attributes([search.STATUS.value_set(status)])
+        await self._activity(
+            "record_request_status",
+            RequestStatusChange(
+                request_id=self._request.request_id,
+                tenant=self._request.tenant,
+                request_type=self._request.request_type,
+                status=status,
+                due_at=self._state.due_at,
+                flags=list(self._state.flags),
+                reason=reason or self._state.reason,
+            ),
+            None,
+        )
+
+    async def _activity(self, name: str, argument: Any, result_type: Any) -> Any:
+        return await workflow.execute_activity(
+            name,
+            argument,
+            result_type=result_type,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=LEDGER_RETRY,
+        )
+
+    def _report_input(self, request: RequestInput) -> ReportInput:
+        return ReportInput(
+            request.request_id, request.tenant, request.request_type, request.controller, request.steps
+        )
+
+    async def _close(self, request: RequestInput) -> RequestOutcome:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return RequestOutcome(
+            request.request_id,
+            self._state.status,
+            {name: r.outcome for name, r in self._state.results.items()},
+        )

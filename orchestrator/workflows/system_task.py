@@ -7,6 +7,7 @@ id is derived from (request, system), so the intake can route a late confirmatio
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -33,14 +34,18 @@ class SystemTaskWorkflow:
     def __init__(self) -> None:
         self._confirmation: ConfirmationSignal | None = None
         self._retry_requested = False
+        self._reminders = 0
 
     @workflow.run
     async def run(self, task: SystemTaskInput) -> SystemResult:
         result = await self._act(task)
-        if result.outcome == "pending":
-            # An asynchronous system answers on Kafka; the intake signals us with its answer.
-            await workflow.wait_condition(lambda: self._confirmation is not None)
-            assert self._confirmation is not None
+        while result.outcome == "pending" and self._confirmation is None:
+            # An asynchronous system answers on Kafka (or an operator confirms a manual step);
+            # the intake or the API signals us. A reminder from the request re-sends the task.
+            await workflow.wait_condition(partial(self._answered_or_reminded, self._reminders))
+            if self._confirmation is None:
+                result = await self._act(task)
+        if self._confirmation is not None:
             answer = self._confirmation
             result = await self._record(
                 task,
@@ -99,3 +104,10 @@ class SystemTaskWorkflow:
     @workflow.signal
     def retry(self, request: RetrySignal) -> None:
         self._retry_requested = True
+
+    def _answered_or_reminded(self, reminders_seen: int) -> bool:
+        return self._confirmation is not None or self._reminders > reminders_seen
+
+    @workflow.signal
+    def remind(self) -> None:
+        self._reminders += 1

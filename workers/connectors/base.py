@@ -59,6 +59,18 @@ class Connector(ABC):
     async def retain(self, task: SystemTaskInput) -> ConnectorResult:
         raise ConnectorError(f"{type(self).__name__} cannot retain under restriction", retryable=False)
 
+    async def rectify(self, task: SystemTaskInput) -> ConnectorResult:
+        raise ConnectorError(f"{type(self).__name__} cannot rectify", retryable=False)
+
+    async def restrict(self, task: SystemTaskInput) -> ConnectorResult:
+        raise ConnectorError(f"{type(self).__name__} cannot restrict processing", retryable=False)
+
+    async def stop_processing(self, task: SystemTaskInput) -> ConnectorResult:
+        raise ConnectorError(f"{type(self).__name__} cannot stop processing", retryable=False)
+
+    async def notify(self, task: SystemTaskInput) -> ConnectorResult:
+        raise ConnectorError(f"{type(self).__name__} cannot notify a recipient", retryable=False)
+
     async def perform(self, task: SystemTaskInput) -> ConnectorResult:
         """Dispatch the step's action to the method that implements it."""
         handlers = {
@@ -66,6 +78,10 @@ class Connector(ABC):
             "erase": self.erase,
             "anonymise": self.anonymise,
             "retain": self.retain,
+            "rectify": self.rectify,
+            "restrict": self.restrict,
+            "stop_processing": self.stop_processing,
+            "notify": self.notify,
         }
         handler = handlers.get(task.step.action)
         if handler is None:

@@ -33,7 +33,7 @@ class KafkaConfirmConnector(Connector):
                 "system": task.step.system,
                 "action": task.step.action,
                 "subject": task.subject,
-                "details": {"request_type": task.request_type},
+                "details": {"request_type": task.request_type, **task.details},
                 "reply_topic": CONFIRMATIONS_TOPIC,
                 "at": datetime.now(UTC).isoformat(),
             },
@@ -50,4 +50,16 @@ class KafkaConfirmConnector(Connector):
         return await self._send(task)
 
     async def retain(self, task: SystemTaskInput) -> ConnectorResult:
+        return await self._send(task)
+
+    async def rectify(self, task: SystemTaskInput) -> ConnectorResult:
+        return await self._send(task)
+
+    async def restrict(self, task: SystemTaskInput) -> ConnectorResult:
+        return await self._send(task)
+
+    async def stop_processing(self, task: SystemTaskInput) -> ConnectorResult:
+        return await self._send(task)
+
+    async def notify(self, task: SystemTaskInput) -> ConnectorResult:
         return await self._send(task)

@@ -7,6 +7,7 @@ from pathlib import Path
 from workers.connectors.base import Connector, ConnectorError
 from workers.connectors.files import FilesConnector
 from workers.connectors.kafka_confirm import KafkaConfirmConnector
+from workers.connectors.manual import ManualConnector, UnreachableRecipient
 from workers.connectors.pools import DatabasePools
 from workers.connectors.sql import SqlConnector
 from workers.events import EventPublisher
@@ -18,6 +19,8 @@ class ConnectorRegistry:
             "sql": SqlConnector(pools),
             "files": FilesConnector(pools, data_root),
             "kafka_confirm": KafkaConfirmConnector(publisher),
+            "manual": ManualConnector(),
+            "none": UnreachableRecipient(),
         }
 
     def for_kind(self, kind: str) -> Connector:

@@ -35,15 +35,9 @@ class SqlConnector(Connector):
             raise ConnectorError("sql connector needs 'database' in the pack", retryable=False)
         return await self._pools.get(database)
 
-    @staticmethod
-    def _tables(task: SystemTaskInput) -> list[tuple[str, str, list[str]]]:
+    def _tables(self, task: SystemTaskInput) -> list[tuple[str, str, list[str]]]:
         """(quoted table, WHERE condition, params) for each table that can match the subject."""
-        found = []
-        for spec in task.step.connector.get("tables", []):
-            condition, params = subject_filter(task.subject, spec["match"])
-            if condition:
-                found.append((identifier(spec["table"]), condition, params))
-        return found
+        return [filters for _, filters in self._specs_with_filters(task)]
 
     async def locate(self, task: SystemTaskInput) -> int:
         pool = await self._pool(task)
@@ -53,11 +47,20 @@ class SqlConnector(Connector):
         return total
 
     async def export(self, task: SystemTaskInput) -> ConnectorResult:
+        """The subject's rows; only the rule's ``columns`` when it names them (portability)."""
         pool = await self._pool(task)
         records: list[dict[str, Any]] = []
         counts = {}
+        wanted = task.step.rule.get("columns")
         for table, condition, params in self._tables(task):
-            rows = await pool.fetch(f"SELECT * FROM {table} WHERE {condition}", *params)
+            if wanted:
+                present = [c for c in wanted if c in await _columns_of(pool, table.strip('"'))]
+                if not present:
+                    continue
+                selected = ", ".join(identifier(c) for c in present)
+            else:
+                selected = "*"
+            rows = await pool.fetch(f"SELECT {selected} FROM {table} WHERE {condition}", *params)
             counts[table.strip('"')] = len(rows)
             records.extend({"table": table.strip('"'), **json_ready(dict(r))} for r in rows)
         outcome = "exported" if records else "not_found"
@@ -95,6 +98,76 @@ class SqlConnector(Connector):
         outcome = "anonymised" if any(changed.values()) else "not_found"
         return ConnectorResult(outcome, evidence={"anonymised_by_table": changed, "columns": sorted(wanted)})
 
+    async def rectify(self, task: SystemTaskInput) -> ConnectorResult:
+        """Apply ``details.corrections`` ({field: value}) through each table's field map."""
+        corrections: dict[str, Any] = task.details.get("corrections") or {}
+        if not corrections:
+            raise ConnectorError("a rectification needs details.corrections", retryable=False)
+        pool = await self._pool(task)
+        updated: dict[str, list[str]] = {}
+        async with pool.acquire() as conn, conn.transaction():
+            for spec, (table, condition, params) in self._specs_with_filters(task):
+                fields = {f: c for f, c in spec.get("fields", {}).items() if f in corrections}
+                if not fields:
+                    continue
+                values = [corrections[f] for f in fields]
+                offset = len(params)
+                assignments = [
+                    f"{identifier(column)} = ${offset + i + 1}" for i, column in enumerate(fields.values())
+                ]
+                status = await conn.execute(
+                    f"UPDATE {table} SET {', '.join(assignments)} WHERE {condition}", *params, *values
+                )
+                if int(status.split()[-1]):
+                    updated[table.strip('"')] = sorted(fields)
+        if not updated and not await self.locate(task):
+            return ConnectorResult("not_found", evidence={"fields_by_table": {}})
+        return ConnectorResult("rectified", evidence={"fields_by_table": updated})
+
+    async def restrict(self, task: SystemTaskInput) -> ConnectorResult:
+        """Mark the subject's rows restricted: kept, not processed (Art. 18)."""
+        column = task.step.connector.get("restrict_column")
+        if not column:
+            raise ConnectorError("restriction needs connector.restrict_column in the pack", retryable=False)
+        changed = await self._set_flag(task, column)
+        outcome = "restricted" if any(changed.values()) else "not_found"
+        return ConnectorResult(outcome, evidence={"restricted_by_table": changed})
+
+    async def stop_processing(self, task: SystemTaskInput) -> ConnectorResult:
+        """Set the rule's flag column (an opt-out or suppression flag) on the subject's rows."""
+        column = task.step.rule.get("flag_column")
+        if not column:
+            raise ConnectorError("stop_processing needs flag_column in the pack rule", retryable=False)
+        changed = await self._set_flag(task, column)
+        if not any(changed.values()):
+            return ConnectorResult("not_found", evidence={"flagged_by_table": changed})
+        outcome = "consent_withdrawn" if task.request_type == "consent_withdrawal" else "processing_stopped"
+        purposes = task.step.rule.get("purposes", [])
+        return ConnectorResult(outcome, evidence={"flagged_by_table": changed, "purposes": purposes})
+
+    def _specs_with_filters(
+        self, task: SystemTaskInput
+    ) -> list[tuple[dict[str, Any], tuple[str, str, list[str]]]]:
+        found = []
+        for spec in task.step.connector.get("tables", []):
+            condition, params = subject_filter(task.subject, spec["match"])
+            if condition:
+                found.append((spec, (identifier(spec["table"]), condition, params)))
+        return found
+
+    async def _set_flag(self, task: SystemTaskInput, column: str) -> dict[str, int]:
+        pool = await self._pool(task)
+        changed = {}
+        async with pool.acquire() as conn, conn.transaction():
+            for table, condition, params in self._tables(task):
+                if column not in await _columns(conn, table.strip('"')):
+                    continue
+                status = await conn.execute(
+                    f"UPDATE {table} SET {identifier(column)} = true WHERE {condition}", *params
+                )
+                changed[table.strip('"')] = int(status.split()[-1])
+        return changed
+
     async def retain(self, task: SystemTaskInput) -> ConnectorResult:
         """Keep what the legal basis requires, clear the rest, and restrict the rows."""
         pool = await self._pool(task)
@@ -130,6 +203,11 @@ class SqlConnector(Connector):
             legal_basis=rule["legal_basis"],
             retained_until=until.isoformat(),
         )
+
+
+async def _columns_of(pool: asyncpg.Pool, table: str) -> dict[str, bool]:
+    async with pool.acquire() as conn:
+        return await _columns(conn, table)
 
 
 async def _columns(conn: asyncpg.Connection, table: str) -> dict[str, bool]:

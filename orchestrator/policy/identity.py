@@ -1,0 +1,45 @@
+"""Who must check a request before it runs: the tenant's identity rule, minors, agents. Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestrator.policy.packs import PolicyPack
+
+
+def verification_reason(pack: PolicyPack, verification: dict[str, Any]) -> str | None:
+    """Why the request must wait in ``awaiting_verification``, or None when it may run now.
+
+    ``verification`` is the request's optional block: ``document`` (an ID copy),
+    ``agent`` (an authorised agent's name), ``subject_age``, ``guardian`` (a guardian's name).
+    """
+    rule = pack.document.get("identity") or {"mode": "automatic"}
+    reasons = []
+    if rule.get("document_required"):
+        if verification.get("document"):
+            reasons.append("identity document to check")
+        else:
+            reasons.append("identity document required but missing")
+    if verification.get("agent"):
+        if rule.get("authorised_agents"):
+            reasons.append("request made by an authorised agent: mandate to check")
+        else:
+            reasons.append("request made by an agent, which this controller does not provide for")
+    minor_age = rule.get("minor_age")
+    age = verification.get("subject_age")
+    if minor_age and isinstance(age, int) and age < minor_age:
+        if verification.get("guardian"):
+            reasons.append(f"subject under {minor_age}: guardian's authority to check")
+        else:
+            reasons.append(f"subject under {minor_age}: a parent or guardian must make the request")
+    if rule.get("mode") == "operator_approval" and not reasons:
+        reasons.append("the controller's policy requires an operator to approve every request")
+    return "; ".join(reasons) or None
+
+
+def copies_are_charged(pack: PolicyPack, previous_copies: int) -> bool:
+    """The fee rule: the first ``free_copies`` access copies are free, later ones may be charged."""
+    fees = pack.document.get("fees")
+    if not fees:
+        return False
+    return previous_copies >= int(fees["free_copies"])
