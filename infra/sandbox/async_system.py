@@ -24,12 +24,12 @@ log = logging.getLogger("sandbox.async_system")
 
 
 class AsyncSandboxSystem:
-    def __init__(self, tenant: str, config: dict[str, Any], pool: asyncpg.Pool) -> None:
+    def __init__(self, tenant: str, config: dict[str, Any], pool: asyncpg.Pool | None) -> None:
         self.tenant = tenant
         self.name = config["system"]
-        self.table = config["table"]
-        self.match: dict[str, str] = config["match"]
-        self.pool = pool
+        self.table = config.get("table", "")
+        self.match: dict[str, str] = config.get("match", {})
+        self.pool = pool  # None for a recipient that only acknowledges notifications
 
     def _where(self, subject: dict[str, str]) -> tuple[str, list[str]]:
         clauses, params = [], []
@@ -40,12 +40,22 @@ class AsyncSandboxSystem:
         return " OR ".join(clauses) or "false", params
 
     async def handle(self, task: dict[str, Any]) -> dict[str, Any]:
+        answer: dict[str, Any] = {"request_id": task["request_id"], "system": self.name}
+        action = task["action"]
+        if self.pool is None:
+            answer.update(
+                outcome="notified" if action == "notify" else "refused",
+                evidence={"acknowledged": task["details"].get("request_type")},
+                at=datetime.now(UTC).isoformat(),
+            )
+            if action != "notify":
+                answer["reason"] = f"{self.name} only receives notifications"
+            return answer
         done = await self.pool.fetchval(
             "SELECT outcome FROM processed_tasks WHERE task_id = $1", task["task_id"]
         )
         where, params = self._where(task["subject"])
-        answer: dict[str, Any] = {"request_id": task["request_id"], "system": self.name}
-        if task["action"] == "export":
+        if action == "export":
             rows = await self.pool.fetch(f'SELECT * FROM "{self.table}" WHERE {where}', *params)
             answer["records"] = [
                 {k: v if isinstance(v, str | int | type(None)) else str(v) for k, v in dict(r).items()}
@@ -53,15 +63,15 @@ class AsyncSandboxSystem:
             ]
             answer["outcome"] = "exported" if rows else "not_found"
             answer["evidence"] = {"contacts": len(rows)}
-        elif done:  # an erasure already applied: answer the same again
+        elif action == "notify":
+            answer["outcome"] = "notified"
+            answer["evidence"] = {"acknowledged": task["details"].get("request_type")}
+        elif done:  # a change already applied: answer the same again
             answer["outcome"] = done
             answer["evidence"] = {"repeat_of_task": task["task_id"]}
         else:
             async with self.pool.acquire() as conn, conn.transaction():
-                status = await conn.execute(f'DELETE FROM "{self.table}" WHERE {where}', *params)
-                deleted = int(status.split()[-1])
-                answer["outcome"] = "erased" if deleted else "not_found"
-                answer["evidence"] = {"contacts_deleted": deleted}
+                answer.update(await self._change(conn, task, where, params))
                 await conn.execute(
                     "INSERT INTO processed_tasks (task_id, outcome) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                     task["task_id"],
@@ -70,12 +80,61 @@ class AsyncSandboxSystem:
         answer["at"] = datetime.now(UTC).isoformat()
         return answer
 
+    async def _change(
+        self, conn: asyncpg.Connection, task: dict[str, Any], where: str, params: list[str]
+    ) -> dict[str, Any]:
+        """Erase, stop processing (with a suppression entry), restrict or rectify a contact."""
+        action = task["action"]
+        if action in ("erase", "stop_processing"):
+            status = await conn.execute(f'DELETE FROM "{self.table}" WHERE {where}', *params)
+            count = int(status.split()[-1])
+            if action == "erase":
+                return {
+                    "outcome": "erased" if count else "not_found",
+                    "evidence": {"contacts_deleted": count},
+                }
+            # A suppression entry keeps the subject from being re-added by a later import.
+            for identity, value in task["subject"].items():
+                if identity in self.match:
+                    await conn.execute(
+                        "INSERT INTO suppressions (identity, value) VALUES ($1, lower($2))"
+                        " ON CONFLICT DO NOTHING",
+                        identity,
+                        value,
+                    )
+            outcome = (
+                "consent_withdrawn"
+                if task["details"].get("request_type") == "consent_withdrawal"
+                else ("processing_stopped")
+            )
+            return {"outcome": outcome, "evidence": {"contacts_removed": count, "suppressed": True}}
+        if action == "restrict":
+            status = await conn.execute(f'UPDATE "{self.table}" SET restricted = true WHERE {where}', *params)
+            count = int(status.split()[-1])
+            return {
+                "outcome": "restricted" if count else "not_found",
+                "evidence": {"contacts_restricted": count},
+            }
+        if action == "rectify":
+            corrections = task["details"].get("corrections") or {}
+            columns = [c for c in ("email", "phone") if c in corrections]
+            if not columns:
+                return {"outcome": "rectified", "evidence": {"fields": []}}
+            sets = ", ".join(f'"{c}" = ${len(params) + i + 1}' for i, c in enumerate(columns))
+            values = [corrections[c] for c in columns]
+            status = await conn.execute(f'UPDATE "{self.table}" SET {sets} WHERE {where}', *params, *values)
+            count = int(status.split()[-1])
+            return {"outcome": "rectified" if count else "not_found", "evidence": {"fields": columns}}
+        return {"outcome": "refused", "reason": f"this tool cannot {action}", "evidence": {}}
+
 
 async def serve(settings: Settings) -> None:
     systems: dict[tuple[str, str], AsyncSandboxSystem] = {}
     for folder in tenant_folders():
         for config in systems_config(folder).get("async_systems", []):
-            pool = await asyncpg.create_pool(settings.pg_dsn(config["database"]), min_size=1, max_size=4)
+            pool = None
+            if not config.get("notify_only"):
+                pool = await asyncpg.create_pool(settings.pg_dsn(config["database"]), min_size=1, max_size=4)
             systems[(folder.name, config["system"])] = AsyncSandboxSystem(folder.name, config, pool)
     consumer = AIOKafkaConsumer(
         SYSTEM_TASKS_TOPIC,

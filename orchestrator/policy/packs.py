@@ -81,21 +81,27 @@ def load_pack_file(path: Path) -> PolicyPack:
     return pack
 
 
-def packs_dir() -> Path:
-    return Path(os.environ.get(PACKS_DIR_ENV) or BUILTIN_PACKS_DIR)
+def pack_dirs() -> list[Path]:
+    """The built-in packs, then each folder of $PRIVACY_PACKS_DIR (``os.pathsep``-separated)."""
+    extra = [Path(p) for p in os.environ.get(PACKS_DIR_ENV, "").split(os.pathsep) if p]
+    return [BUILTIN_PACKS_DIR, *extra]
 
 
-def load_packs(directory: Path | None = None) -> dict[str, PolicyPack]:
-    """Every ``<tenant>.json`` pack in ``directory`` (default: $PRIVACY_PACKS_DIR or built-in)."""
-    directory = directory or packs_dir()
-    if not directory.is_dir():
-        raise PackError(f"{directory}: policy pack folder not found")
-    packs = {}
-    for path in sorted(directory.glob("*.json")):
-        if path.name.endswith(".schema.json"):
-            continue
-        pack = load_pack_file(path)
-        packs[pack.tenant] = pack
+def load_packs(directories: list[Path] | None = None) -> dict[str, PolicyPack]:
+    """Every ``<tenant>.json`` pack of the folders; a tenant defined twice is an error."""
+    packs: dict[str, PolicyPack] = {}
+    for directory in directories or pack_dirs():
+        if not directory.is_dir():
+            raise PackError(f"{directory}: policy pack folder not found")
+        for path in sorted(directory.glob("*.json")):
+            if path.name.endswith(".schema.json"):
+                continue
+            pack = load_pack_file(path)
+            if pack.tenant in packs:
+                raise PackError(
+                    f"{path}: tenant {pack.tenant!r} is already defined by {packs[pack.tenant].source}"
+                )
+            packs[pack.tenant] = pack
     if not packs:
-        raise PackError(f"{directory}: no policy packs found")
+        raise PackError("no policy packs found")
     return packs

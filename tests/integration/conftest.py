@@ -11,8 +11,10 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -30,6 +32,16 @@ from workers.settings import Settings
 from workers.temporal_client import connect
 
 ADA = {"email": "ada@example.org", "phone": "+2250700000001", "customer_id": "C-ADA-001"}
+TEST_PACKS = Path(__file__).resolve().parent / "packs"
+
+
+async def _seed_test_tenant(settings: Settings) -> None:
+    await ensure_database(settings, "sandbox_testco_crm")
+    conn = await asyncpg.connect(settings.pg_dsn("sandbox_testco_crm"))
+    try:
+        await conn.execute((TEST_PACKS / "sandbox_testco_crm.sql").read_text())
+    finally:
+        await conn.close()
 
 
 def rights_request(request_type: str, subject: dict[str, str] | None = None, **change: Any) -> dict[str, Any]:
@@ -70,6 +82,37 @@ class RunningStack:
 
     async def reseed(self) -> None:
         await seed_all(self.settings)
+        await _seed_test_tenant(self.settings)
+
+    async def wait_status(
+        self, request_id: str, status: str, flag: str | None = None, timeout: float = 60
+    ) -> dict[str, Any]:
+        """Wait until the ledger shows ``status`` (and ``flag``, if given) for the request."""
+        deadline = time.monotonic() + timeout
+        view = None
+        while time.monotonic() < deadline:
+            view = await self.ledger.request(request_id)
+            if view and view["status"] == status and (flag is None or flag in view["flags"]):
+                return view
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"request {request_id} never reached {status}/{flag}: {view}")
+
+    async def api(
+        self, method: str, path: str, body: dict[str, Any] | None = None, actor: str | None = "dpo@test"
+    ) -> tuple[int, dict[str, Any]]:
+        headers = {"X-Actor": actor} if actor else {}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.request(method, self.settings.api_url + path, json=body, headers=headers) as response,
+        ):
+            return response.status, await response.json()
+
+    async def fetch(self, database: str, sql: str, *args: Any) -> list[dict[str, Any]]:
+        conn = await self.db(database)
+        try:
+            return [dict(r) for r in await conn.fetch(sql, *args)]
+        finally:
+            await conn.close()
 
     async def read_topic(
         self, topic: str, match: Callable[[dict[str, Any]], bool], want: int = 1, timeout: float = 30
@@ -109,6 +152,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Runni
         "PRIVACY_API_PORT": free_port(),
     }
     os.environ["PRIVACY_STATE_DIR"] = str(state_dir)
+    os.environ["PRIVACY_PACKS_DIR"] = str(TEST_PACKS)
     os.environ.pop("PRIVACY_SANDBOX_DIR", None)
     for name, port in ports.items():
         os.environ[name] = str(port)
@@ -119,6 +163,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Runni
         await ensure_database(settings, settings.pg_database)
         await ensure_topics(settings)
         await seed_all(settings)
+        await _seed_test_tenant(settings)
         await asyncio.to_thread(start_services, settings)
         ledger = await Ledger.connect(settings.pg_dsn())
         client = await connect(settings, attempts=30)

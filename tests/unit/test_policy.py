@@ -25,7 +25,9 @@ def test_builtin_packs_are_valid_and_cite_their_seed(packs):
 
 def test_upjunoo_erasure_plan_keeps_invoices_for_the_legal_period(packs):
     steps = {s.system: s for s in plan_request(packs["upjunoo"], "erasure")}
-    assert set(steps) == {"crm", "billing", "call_recordings", "support_conversations", "marketing_list"}
+    systems = {"crm", "billing", "call_recordings", "support_conversations", "marketing_list"}
+    recipients = {"notify-partner-ci", "notify-partner-cd", "notify-partner-ca", "notify-ad-partners"}
+    assert set(steps) == systems | recipients
     assert steps["billing"].action == "retain"
     assert steps["billing"].rule["retain_for"] == "P10Y"
     assert steps["support_conversations"].action == "anonymise"
@@ -33,7 +35,28 @@ def test_upjunoo_erasure_plan_keeps_invoices_for_the_legal_period(packs):
 
 
 def test_a_type_without_rules_plans_nothing(packs):
-    assert plan_request(packs["upjunoo"], "objection") == []
+    document = json.loads(json.dumps(packs["upjunoo"].document))
+    for system in document["systems"]:
+        system["actions"].pop("objection", None)
+    assert plan_request(parse_pack(document, "test"), "objection") == []
+
+
+def test_access_tells_no_recipient_but_rectification_tells_them_all(packs):
+    assert not [s for s in plan_request(packs["jump"], "access") if s.action == "notify"]
+    notified = {s.system for s in plan_request(packs["jump"], "rectification") if s.action == "notify"}
+    assert notified == {"notify-tangier-office", "notify-delivery-providers"}
+
+
+def test_consent_withdrawal_reaches_only_systems_using_those_purposes(packs):
+    steps = plan_request(packs["jump"], "consent_withdrawal", {"purposes": ["newsletter"]})
+    assert {s.system for s in steps} == {"crm", "newsletter"}
+    assert all(s.action == "stop_processing" for s in steps)
+
+
+def test_j2s_software_publishers_cannot_be_told_and_the_plan_says_why(packs):
+    [step] = [s for s in plan_request(packs["j2s"], "erasure") if s.system == "notify-software-publishers"]
+    assert step.connector["kind"] == "none"
+    assert "hold no copy" in step.connector["impossible_reason"]
 
 
 def test_a_broken_pack_names_the_field(packs):
@@ -73,7 +96,7 @@ def _event(**change):
 def test_admission_resolves_plan_and_deadline(packs):
     admission = admit_request(_event(), packs)
     assert admission.workflow_input.request_type == "access"
-    assert len(admission.workflow_input.steps) == 5
+    assert len(admission.workflow_input.steps) == 5  # access tells no recipient
     assert admission.due_at.isoformat().startswith("2026-12-02T10:00:00")
 
 

@@ -27,3 +27,9 @@ INSERT INTO addresses (customer_id, label, line1, city, country) VALUES
     ('C-BRU-002', 'home', '5 avenue du Commerce',       'Kinshasa', 'CD'),
     ('C-CHL-003', 'home', '1200 rue Sainte-Catherine',  'Montréal', 'CA')
 ON CONFLICT (customer_id, label) DO UPDATE SET line1 = EXCLUDED.line1, city = EXCLUDED.city, country = EXCLUDED.country;
+-- Flags for restriction (Art. 18), objection and consent withdrawal; reset for the demo people.
+ALTER TABLE customers ADD COLUMN IF NOT EXISTS restricted boolean NOT NULL DEFAULT false;
+ALTER TABLE customers ADD COLUMN IF NOT EXISTS marketing_opt_out boolean NOT NULL DEFAULT false;
+ALTER TABLE customers ADD COLUMN IF NOT EXISTS processing_objected boolean NOT NULL DEFAULT false;
+UPDATE customers SET restricted = false, marketing_opt_out = false, processing_objected = false
+ WHERE customer_id IN ('C-ADA-001', 'C-BRU-002', 'C-CHL-003');

@@ -7,6 +7,14 @@ CREATE TABLE IF NOT EXISTS contacts (
     purposes       text[] NOT NULL,
     opted_in_at    timestamptz NOT NULL
 );
+ALTER TABLE contacts ADD COLUMN IF NOT EXISTS restricted boolean NOT NULL DEFAULT false;
+-- Subjects who withdrew consent or objected: an import must not add them again.
+CREATE TABLE IF NOT EXISTS suppressions (
+    identity      text NOT NULL,
+    value         text NOT NULL,
+    suppressed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (identity, value)
+);
 CREATE TABLE IF NOT EXISTS processed_tasks (
     task_id      text PRIMARY KEY,
     outcome      text NOT NULL,
@@ -16,3 +24,4 @@ INSERT INTO contacts (contact_id, email, phone, advertising_id, purposes, opted_
     ('M-ADA-1', 'ada@example.org',   '+2250700000001', 'ad-7f3e9a1c', ARRAY['marketing', 'advertising'], '2024-02-01T09:05:00Z'),
     ('M-CHL-1', 'chloe@example.org', '+15145550003',   'ad-22b0c4d1', ARRAY['marketing'],                '2025-01-20T15:50:00Z')
 ON CONFLICT (contact_id) DO UPDATE SET email = EXCLUDED.email, phone = EXCLUDED.phone, advertising_id = EXCLUDED.advertising_id, purposes = EXCLUDED.purposes, opted_in_at = EXCLUDED.opted_in_at;
+UPDATE contacts SET restricted = false WHERE contact_id IN ('M-ADA-1', 'M-CHL-1');

@@ -1,0 +1,12 @@
+-- J2S connection logs (kept 12 months).
+CREATE TABLE IF NOT EXISTS connections (
+    connection_id text PRIMARY KEY,
+    customer_id   text,
+    email         text NOT NULL,
+    ip_address    text NOT NULL,
+    connected_at  timestamptz NOT NULL,
+    restricted    boolean NOT NULL DEFAULT false
+);
+INSERT INTO connections (connection_id, customer_id, email, ip_address, connected_at, restricted) VALUES
+    ('J2S-L-1', 'C-ADA-001', 'ada@example.org', '198.51.100.7', '2026-10-01T08:00:00Z', false)
+ON CONFLICT (connection_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, email = EXCLUDED.email, ip_address = EXCLUDED.ip_address, connected_at = EXCLUDED.connected_at, restricted = EXCLUDED.restricted;

@@ -1,0 +1,282 @@
+"""Each tenant's promises, as its seed states them, kept on the real stack."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from tests.integration.conftest import ADA, RunningStack, rights_request
+
+
+def _outcomes(view: dict) -> dict[str, str]:
+    return {s["system"]: s["outcome"] for s in view["systems"]}
+
+
+async def test_jump_keeps_open_claims_and_fraud_signals_erases_the_rest_and_tells_recipients(
+    stack: RunningStack,
+):
+    await stack.reseed()
+    request = rights_request("erasure", tenant="jump", jurisdiction="BE")
+    await stack.publish(request)
+    view = await stack.closed(request["request_id"])
+    assert _outcomes(view) == {
+        "crm": "erased",
+        "deliveries": "anonymised",
+        "claims": "retained",
+        "fraud_signals": "retained",
+        "newsletter": "erased",
+        "notify-tangier-office": "notified",
+        "notify-delivery-providers": "notified",
+    }
+    systems = {s["system"]: s for s in view["systems"]}
+    assert "open claim or dispute" in systems["claims"]["legal_basis"]
+    assert "fraud prevention" in systems["fraud_signals"]["legal_basis"]
+    claims = await stack.fetch(
+        "sandbox_jump_claims", "SELECT restricted FROM claims WHERE customer_id = 'C-ADA-001'"
+    )
+    assert claims == [{"restricted": True}], "the open claim is kept, restricted"
+    shipments = await stack.fetch(
+        "sandbox_jump_deliveries",
+        "SELECT recipient_email, address FROM shipments WHERE shipment_id = 'JMP-S-1'",
+    )
+    assert shipments == [{"recipient_email": None, "address": None}], (
+        "parcel recipients are data subjects too"
+    )
+
+
+async def test_jump_direct_marketing_objection_is_honoured_without_a_decision(stack: RunningStack):
+    await stack.reseed()
+    request = rights_request(
+        "objection", tenant="jump", jurisdiction="BE", details={"purposes": ["direct_marketing"]}
+    )
+    await stack.publish(request)
+    view = await stack.closed(request["request_id"])
+    assert _outcomes(view) == {"crm": "processing_stopped", "newsletter": "processing_stopped"}
+    suppressed = await stack.fetch(
+        "sandbox_jump_marketing",
+        "SELECT 1 FROM suppressions WHERE identity = 'email' AND value = 'ada@example.org'",
+    )
+    assert suppressed, "a suppression entry keeps the subject from being re-added"
+
+
+async def test_jump_objection_on_legitimate_interest_can_be_refused_with_reasons(stack: RunningStack):
+    await stack.reseed()
+    request = rights_request(
+        "objection", tenant="jump", jurisdiction="BE", details={"purposes": ["analytics"]}
+    )
+    await stack.publish(request)
+    view = await stack.wait_status(request["request_id"], "in_progress")
+    assert "awaiting operator decision" in (view["reason"] or "")
+    path = f"/v1/requests/{request['request_id']}/objection-decision"
+    status, body = await stack.api("POST", path, {"decision": "refuse"})
+    assert status == 409 and "reasons" in body["error"]
+    status, _ = await stack.api(
+        "POST", path, {"decision": "refuse", "reason": "compelling legitimate grounds: fraud investigation"}
+    )
+    assert status == 200
+    view = await stack.closed(request["request_id"])
+    assert set(_outcomes(view).values()) == {"refused"}
+    assert all("compelling legitimate grounds" in s["error"] for s in view["systems"])
+
+
+async def test_jump_portability_exports_what_the_subject_provided(stack: RunningStack):
+    await stack.reseed()
+    request = rights_request("portability", tenant="jump", jurisdiction="BE")
+    await stack.publish(request)
+    await stack.closed(request["request_id"])
+    status, report = await stack.api("GET", f"/v1/requests/{request['request_id']}/report")
+    assert status == 200
+    [record] = report["systems"]["crm"]["records"]
+    assert set(record) == {"table", "customer_id", "email", "phone", "full_name", "country"}
+
+
+async def test_j2s_waits_for_the_identity_document_check_and_does_not_keep_the_document(stack: RunningStack):
+    await stack.reseed()
+    request = rights_request(
+        "access", tenant="j2s", jurisdiction="FR", verification={"document": "c2lnbmVkIElEIGNvcHk="}
+    )
+    await stack.publish(request)
+    view = await stack.wait_status(request["request_id"], "awaiting_verification")
+    assert view["reason"] == "identity document to check"
+    kept = "SELECT 1 FROM identity_documents WHERE request_id = $1"
+    assert await stack.fetch("privacy", kept, request["request_id"])
+    status, _ = await stack.api(
+        "POST", f"/v1/requests/{request['request_id']}/verification", {"decision": "approve"}
+    )
+    assert status == 200
+    await stack.closed(request["request_id"])
+    assert not await stack.fetch("privacy", kept, request["request_id"]), (
+        "the document is not kept after the check"
+    )
+
+
+async def test_j2s_refuses_a_request_whose_identity_is_not_verified(stack: RunningStack):
+    request = rights_request("erasure", tenant="j2s", jurisdiction="FR")
+    await stack.publish(request)
+    view = await stack.wait_status(request["request_id"], "awaiting_verification")
+    assert "missing" in view["reason"]
+    status, _ = await stack.api(
+        "POST",
+        f"/v1/requests/{request['request_id']}/verification",
+        {"decision": "deny", "reason": "no signed identity document received"},
+    )
+    assert status == 200
+    view = await stack.wait_status(request["request_id"], "rejected")
+    assert "no signed identity document" in view["reason"]
+
+
+async def test_j2s_keeps_contracts_ten_years_support_five_logs_twelve_months(stack: RunningStack):
+    await stack.reseed()
+    submitted = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    request = rights_request(
+        "erasure",
+        tenant="j2s",
+        jurisdiction="FR",
+        submitted_at=submitted.isoformat(),
+        verification={"document": "aWQ="},
+    )
+    await stack.publish(request)
+    await stack.wait_status(request["request_id"], "awaiting_verification")
+    await stack.api("POST", f"/v1/requests/{request['request_id']}/verification", {"decision": "approve"})
+    view = await stack.closed(request["request_id"])
+    systems = {s["system"]: s for s in view["systems"]}
+    assert systems["crm"]["retained_until"].startswith("2036-11-02")
+    assert systems["support"]["retained_until"].startswith("2031-11-02")
+    assert systems["connection_logs"]["retained_until"].startswith("2027-11-02")
+    assert systems["notify-hosting-provider"]["outcome"] == "notified"
+    assert systems["notify-software-publishers"]["outcome"] == "refused"
+    assert "hold no copy" in systems["notify-software-publishers"]["evidence"]["notification_impossible"]
+    assert view["due_at"].startswith("2026-12-02"), "J2S answers within one month"
+
+
+async def test_jsm_answers_within_30_days_when_shorter_than_the_gdpr_month(stack: RunningStack):
+    submitted = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+    request = rights_request("access", tenant="jsm", jurisdiction="BE", submitted_at=submitted.isoformat())
+    await stack.publish(request)
+    view = await stack.closed(request["request_id"])
+    assert datetime.fromisoformat(view["due_at"]) == submitted + timedelta(days=30)
+    assert "tenant promise" in view["deadline_basis"]
+
+
+async def test_jsm_under_16_needs_a_parent_or_guardian(stack: RunningStack):
+    request = rights_request("erasure", tenant="jsm", jurisdiction="BE", verification={"subject_age": 15})
+    await stack.publish(request)
+    view = await stack.wait_status(request["request_id"], "awaiting_verification")
+    assert "parent or guardian" in view["reason"]
+
+
+async def test_jsm_restriction_marks_data_restricted_and_tells_processors(stack: RunningStack):
+    await stack.reseed()
+    request = rights_request("restriction", tenant="jsm", jurisdiction="BE")
+    await stack.publish(request)
+    await stack.wait_status(request["request_id"], "in_progress")
+    # The direct-mail processor is told by letter: an operator confirms it.
+    for _ in range(100):
+        view = await stack.ledger.request(request["request_id"])
+        if any(s["system"] == "notify-direct-mail-processor" for s in view["systems"]):
+            break
+        await asyncio.sleep(0.1)
+    status, _ = await stack.api(
+        "POST",
+        f"/v1/requests/{request['request_id']}/systems/notify-direct-mail-processor/confirmation",
+        {"outcome": "notified", "reason": "letter sent, receipt acknowledged"},
+    )
+    assert status == 200
+    view = await stack.closed(request["request_id"])
+    outcomes = _outcomes(view)
+    assert (
+        outcomes["crm"]
+        == outcomes["contracts"]
+        == outcomes["billing"]
+        == outcomes["newsletter"]
+        == "restricted"
+    )
+    assert outcomes["notify-direct-mail-processor"] == "notified"
+    rows = await stack.fetch(
+        "sandbox_jsm_crm", "SELECT restricted FROM customers WHERE customer_id = 'C-ADA-001'"
+    )
+    assert rows == [{"restricted": True}]
+
+
+async def test_nexio_answers_in_7_days_first_copy_free_further_copies_flagged(stack: RunningStack):
+    await stack.reseed()
+    subject = {"email": "lotte@example.org"}
+    first = rights_request("access", subject, tenant="nexio", jurisdiction="NL")
+    await stack.publish(first)
+    view = await stack.closed(first["request_id"])
+    assert "fee_applicable" not in view["flags"]
+    assert datetime.fromisoformat(view["due_at"]) - datetime.fromisoformat(view["submitted_at"]) == timedelta(
+        days=7
+    )
+    second = rights_request("access", subject, tenant="nexio", jurisdiction="NL")
+    await stack.publish(second)
+    view = await stack.closed(second["request_id"])
+    assert "fee_applicable" in view["flags"]
+
+
+async def test_nexio_erases_survey_answers_keeps_tax_records_and_fraud_data(stack: RunningStack):
+    await stack.reseed()
+    request = rights_request("erasure", tenant="nexio", jurisdiction="BE")
+    await stack.publish(request)
+    view = await stack.closed(request["request_id"])
+    outcomes = _outcomes(view)
+    assert outcomes["surveys"] == "erased" and outcomes["crm"] == "erased"
+    assert outcomes["transactions"] == "retained" and outcomes["fraud_prevention"] == "retained"
+    assert outcomes["correspondence"] == "erased" and outcomes["notify-external-providers"] == "notified"
+
+
+async def test_nexio_consent_withdrawal_stops_mailing_and_suppresses_the_subject(stack: RunningStack):
+    await stack.reseed()
+    request = rights_request(
+        "consent_withdrawal", tenant="nexio", jurisdiction="BE", details={"purposes": ["marketing"]}
+    )
+    await stack.publish(request)
+    view = await stack.closed(request["request_id"])
+    assert _outcomes(view) == {"crm": "consent_withdrawn", "correspondence": "consent_withdrawn"}
+    rows = await stack.fetch(
+        "sandbox_nexio_crm", "SELECT marketing_opt_out FROM customers WHERE customer_id = 'C-ADA-001'"
+    )
+    assert rows == [{"marketing_opt_out": True}]
+
+
+async def test_upjunoo_rectification_reaches_every_system_and_country_partner(stack: RunningStack):
+    await stack.reseed()
+    new_phone = "+2250700000099"
+    request = rights_request("rectification", ADA, details={"corrections": {"phone": new_phone}})
+    await stack.publish(request)
+    view = await stack.closed(request["request_id"])
+    outcomes = _outcomes(view)
+    for system in ("crm", "billing", "support_conversations", "marketing_list"):
+        assert outcomes[system] == "rectified", system
+    for partner in ("notify-partner-ci", "notify-partner-cd", "notify-partner-ca", "notify-ad-partners"):
+        assert outcomes[partner] == "notified", partner
+    rows = await stack.fetch(
+        "sandbox_upjunoo_crm", "SELECT phone FROM customers WHERE customer_id = 'C-ADA-001'"
+    )
+    assert rows == [{"phone": new_phone}]
+    await stack.reseed()
+
+
+async def test_upjunoo_legal_hold_for_judicial_proceedings_blocks_erasure_until_released(stack: RunningStack):
+    await stack.reseed()
+    status, body = await stack.api(
+        "POST",
+        "/v1/holds",
+        {
+            "tenant": "upjunoo",
+            "subject": {"email": "ADA@example.org"},
+            "reason": "judicial proceedings: case 2026/118 (Abidjan)",
+        },
+    )
+    assert status == 200
+    hold_id = body["hold_id"]
+    request = rights_request("erasure")
+    await stack.publish(request)
+    view = await stack.wait_status(request["request_id"], "in_progress", flag="on_hold")
+    assert "judicial proceedings" in view["reason"]
+    rows = await stack.fetch("sandbox_upjunoo_crm", "SELECT 1 FROM customers WHERE customer_id = 'C-ADA-001'")
+    assert rows, "nothing is erased while the hold stands"
+    status, body = await stack.api("POST", f"/v1/holds/{hold_id}/release", {"reason": "case closed"})
+    assert status == 200 and body["requests_told"] >= 1
+    view = await stack.closed(request["request_id"])
+    assert "on_hold" not in view["flags"] and _outcomes(view)["crm"] == "erased"
