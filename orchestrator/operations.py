@@ -7,6 +7,7 @@ workflow validator's reason, and nothing is audited for it.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -125,3 +126,82 @@ class Operations:
                 if err.status != RPCStatusCode.NOT_FOUND:
                     raise
         return told
+
+
+class Directives:
+    """Post-mortem directives: record them, and turn them into requests when a death is notified.
+
+    The requests go through the normal intake (Kafka) like any other, so the tenant's identity
+    rule applies (J2S: an operator checks the death certificate). Request ids are derived from
+    the directive, so notifying a death twice never makes a second request.
+    """
+
+    def __init__(self, ledger: Ledger, packs: dict[str, Any], publish: Any) -> None:
+        self._ledger = ledger
+        self._packs = packs
+        self._publish = publish  # async (topic, key, value) -> None
+
+    def _rule(self, tenant: str) -> dict[str, Any]:
+        pack = self._packs.get(tenant)
+        if pack is None:
+            raise NotFound(f"no tenant {tenant!r}")
+        rule = pack.document.get("post_mortem_directives")
+        if not rule:
+            raise ActionRefused(f"the {tenant} policy provides no post-mortem directives")
+        return dict(rule)
+
+    async def record(
+        self, tenant: str, subject: dict[str, str], request_type: str, beneficiary: str, actor: str
+    ) -> str:
+        rule = self._rule(tenant)
+        if request_type not in rule["request_types"]:
+            raise ActionRefused(f"a directive may ask for {rule['request_types']}, not {request_type!r}")
+        if not subject:
+            raise ActionRefused("a directive needs at least one identity of the subject")
+        directive_id = await self._ledger.directives.record(
+            tenant, subject_refs(tenant, subject), subject, request_type, beneficiary, actor
+        )
+        await self._ledger.audit.record(
+            actor, "record_directive", None, beneficiary, {"directive_id": directive_id}
+        )
+        return directive_id
+
+    async def notify_death(
+        self, tenant: str, subject: dict[str, str], actor: str, evidence: str
+    ) -> list[str]:
+        """Publish one request per directive of the deceased; returns their request ids."""
+        from schemas import REQUESTS_TOPIC
+
+        self._rule(tenant)
+        if not evidence.strip():
+            raise ActionRefused(
+                "a death notification needs its evidence (e.g. a death certificate reference)"
+            )
+        pack = self._packs[tenant]
+        request_ids = []
+        for directive in await self._ledger.directives.for_subject(tenant, subject_refs(tenant, subject)):
+            request_id = str(
+                uuid.uuid5(uuid.NAMESPACE_URL, f"post-mortem-directive:{directive['directive_id']}")
+            )
+            await self._publish(
+                REQUESTS_TOPIC,
+                request_id,
+                {
+                    "request_id": request_id,
+                    "tenant": tenant,
+                    "type": directive["request_type"],
+                    "subject": directive["subject"],
+                    "jurisdiction": pack.document["jurisdictions"][0],
+                    "submitted_at": datetime.now(UTC).isoformat(),
+                    "channel": "post_mortem_directive",
+                    "details": {
+                        "directive_id": directive["directive_id"],
+                        "beneficiary": directive["beneficiary"],
+                    },
+                    "verification": {"document": f"death notified: {evidence}"},
+                },
+            )
+            await self._ledger.directives.mark_executed(directive["directive_id"], request_id)
+            request_ids.append(request_id)
+        await self._ledger.audit.record(actor, "notify_death", None, evidence, {"requests": request_ids})
+        return request_ids

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -22,6 +23,7 @@ from workers.messages import (
     FINAL_OUTCOMES,
     LegalHold,
     OperatorAlert,
+    PortabilityTransfer,
     ReportInput,
     ReportSummary,
     RequestStatusChange,
@@ -31,6 +33,7 @@ from workers.messages import (
     SystemTaskInput,
 )
 from workers.report import build_report, render_html
+from workers.transfers import HttpTransfers
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +60,17 @@ def _now() -> str:
 
 
 class RequestActivities:
-    def __init__(self, ledger: Ledger, publisher: EventPublisher, connectors: ConnectorRegistry) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        publisher: EventPublisher,
+        connectors: ConnectorRegistry,
+        transfers: HttpTransfers,
+    ) -> None:
         self._ledger = ledger
         self._publisher = publisher
         self._connectors = connectors
+        self._transfers = transfers
 
     @activity.defn(name="record_request_status")
     async def record_request_status(self, change: RequestStatusChange) -> None:
@@ -174,6 +184,52 @@ class RequestActivities:
             alert.due_at,
             ", ".join(alert.pending_systems),
         )
+
+    @activity.defn(name="acknowledge_receipt")
+    async def acknowledge_receipt(self, change: RequestStatusChange) -> None:
+        """Confirm receipt where the law asks for it; the event is the evidence, sent once per request."""
+        await self._publisher.publish(
+            REQUEST_EVENTS_TOPIC,
+            key=change.request_id,
+            value={
+                "event_id": f"{change.request_id}:receipt_acknowledged",
+                "request_id": change.request_id,
+                "tenant": change.tenant,
+                "type": change.request_type,
+                "kind": "receipt_acknowledged",
+                "due_at": change.due_at,
+                "at": _now(),
+            },
+        )
+
+    @activity.defn(name="transfer_export")
+    async def transfer_export(self, transfer: PortabilityTransfer) -> SystemResult:
+        """POST the export to the named provider; when that is not possible, say why (the subject
+        still has the export through the report)."""
+        found = await self._ledger.report(transfer.request_id)
+        if found is None:
+            raise ApplicationError(f"request {transfer.request_id} has no export to transfer yet")
+        export = {
+            "request_id": transfer.request_id,
+            "controller": found[0]["controller"].get("name"),
+            "systems": {name: s["records"] for name, s in found[0]["systems"].items()},
+        }
+        name = str(transfer.destination.get("name") or transfer.destination["url"])
+        evidence: dict[str, Any]
+        try:
+            status = await self._transfers.post(str(transfer.destination["url"]), export)
+        except OSError as exc:
+            outcome, evidence = (
+                "refused",
+                {"destination": name, "not_possible": f"{type(exc).__name__}: {exc}"},
+            )
+        else:
+            if 200 <= status < 300:
+                outcome, evidence = "exported", {"destination": name, "http_status": status}
+            else:
+                outcome, evidence = "refused", {"destination": name, "not_possible": f"HTTP {status}"}
+        result = SystemResult("transfer", "transfer", outcome, _now(), evidence=evidence)
+        return await self._store_outcome(transfer.request_id, transfer.tenant, "portability", result)
 
     @activity.defn(name="compile_report")
     async def compile_report(self, given: ReportInput) -> ReportSummary:

@@ -134,6 +134,15 @@ class OperatorAlert:
 
 
 @dataclass
+class PortabilityTransfer:
+    """Send the portability export straight to another provider, at the subject's request."""
+
+    request_id: str
+    tenant: str
+    destination: dict[str, Any]  # name, url
+
+
+@dataclass
 class ReportInput:
     request_id: str
     tenant: str

@@ -42,6 +42,18 @@ def build_report(
     }
 
 
+RIGHT_NAMES = {
+    "access": "to access your data (this report)",
+    "portability": "to receive the data you provided in a machine-readable format, "
+    "or have it sent to another provider",
+    "erasure": "to have your data erased",
+    "rectification": "to have inaccurate data corrected",
+    "restriction": "to have the processing of your data restricted",
+    "objection": "to object to processing, and always to direct marketing",
+    "consent_withdrawal": "to withdraw your consent at any time",
+}
+
+
 def render_html(report: dict[str, Any]) -> str:
     """A readable page of the same report, every value escaped."""
     e = html.escape
@@ -76,6 +88,14 @@ def render_html(report: dict[str, Any]) -> str:
             parts.append("</table>")
         else:
             parts.append("<p>No records about you in this system.</p>")
+    rights = report["controller"].get("rights") or []
+    if rights:
+        parts.append("<h2>Your rights</h2><ul>")
+        parts.extend(f"<li>{e(RIGHT_NAMES.get(r, r))}</li>" for r in rights)
+        parts.append("<li>to lodge a complaint with a data protection supervisory authority</li></ul>")
+        contact = report["controller"].get("contact")
+        if contact:
+            parts.append(f"<p>To exercise them, contact {e(str(contact))}.</p>")
     parts.append("</body></html>")
     return "\n".join(parts)
 

@@ -13,6 +13,7 @@ from workers.connectors.registry import ConnectorRegistry
 from workers.events import EventPublisher
 from workers.ledger import Ledger
 from workers.settings import Settings
+from workers.transfers import HttpTransfers
 
 
 async def build_activity_worker(client: Client, settings: Settings, stack: AsyncExitStack) -> Worker:
@@ -25,7 +26,7 @@ async def build_activity_worker(client: Client, settings: Settings, stack: Async
     pools = DatabasePools(settings.pg_dsn)
     stack.push_async_callback(pools.close)
     activities = RequestActivities(
-        ledger, publisher, ConnectorRegistry(pools, publisher, settings.sandbox_dir)
+        ledger, publisher, ConnectorRegistry(pools, publisher, settings.sandbox_dir), HttpTransfers()
     )
     return Worker(
         client,
@@ -39,6 +40,8 @@ async def build_activity_worker(client: Client, settings: Settings, stack: Async
             activities.count_previous_copies,
             activities.discard_identity_document,
             activities.alert_operator,
+            activities.acknowledge_receipt,
+            activities.transfer_export,
         ],
         max_concurrent_activities=50,
     )

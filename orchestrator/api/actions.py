@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from orchestrator.operations import ActionRefused, NotFound, Operations
+from orchestrator.operations import ActionRefused, Directives, NotFound, Operations
 
 OPERATIONS = web.AppKey("operations", Operations)
 
@@ -114,6 +114,34 @@ async def release_hold(request: web.Request, ops: Operations, actor: str, body: 
     return {"requests_told": await ops.release_hold(request.match_info["hold_id"], actor, _reason(body))}
 
 
+DIRECTIVES = web.AppKey("directives", Directives)
+
+
+async def record_directive(request: web.Request) -> web.Response:
+    return await _directive_action(request, "record")
+
+
+async def notify_death(request: web.Request) -> web.Response:
+    return await _directive_action(request, "death")
+
+
+async def _directive_action(request: web.Request, what: str) -> web.Response:
+    @action
+    async def run(request: web.Request, ops: Operations, actor: str, body: dict[str, Any]) -> Any:
+        directives = request.app[DIRECTIVES]
+        subject = body["subject"]
+        if not isinstance(subject, dict):
+            raise TypeError("subject must be an object of identities")
+        if what == "record":
+            directive_id = await directives.record(
+                body["tenant"], subject, body["request_type"], str(body.get("beneficiary", "")), actor
+            )
+            return {"directive_id": directive_id}
+        return {"request_ids": await directives.notify_death(body["tenant"], subject, actor, _reason(body))}
+
+    return await run(request)
+
+
 def add_action_routes(app: web.Application) -> None:
     app.router.add_post("/v1/requests/{request_id}/verification", verification)
     app.router.add_post("/v1/requests/{request_id}/objection-decision", objection)
@@ -122,3 +150,6 @@ def add_action_routes(app: web.Application) -> None:
     app.router.add_post("/v1/requests/{request_id}/systems/{system}/confirmation", system_confirmation)
     app.router.add_post("/v1/holds", place_hold)
     app.router.add_post("/v1/holds/{hold_id}/release", release_hold)
+    if DIRECTIVES in app:
+        app.router.add_post("/v1/directives", record_directive)
+        app.router.add_post("/v1/deaths", notify_death)

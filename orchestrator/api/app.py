@@ -17,8 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
-from orchestrator.api.actions import OPERATIONS, add_action_routes
-from orchestrator.operations import Operations
+from orchestrator.api.actions import DIRECTIVES, OPERATIONS, add_action_routes
+from orchestrator.operations import Directives, Operations
 from workers.ledger import Ledger
 
 LEDGER = web.AppKey("ledger", Ledger)
@@ -91,10 +91,14 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def create_app(ledger: Ledger, operations: Operations | None = None) -> web.Application:
+def create_app(
+    ledger: Ledger, operations: Operations | None = None, directives: Directives | None = None
+) -> web.Application:
     """The one registry of routes: reads from the ledger, operator actions through Temporal."""
     app = web.Application()
     app[LEDGER] = ledger
+    if directives is not None:
+        app[DIRECTIVES] = directives
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/v1/requests", list_requests)
     app.router.add_get("/v1/requests/overdue", list_overdue)

@@ -50,13 +50,18 @@ async def serve_worker(settings: Settings) -> None:
 
 async def serve_api(settings: Settings) -> None:
     from orchestrator.api.app import create_app
-    from orchestrator.operations import Operations
+    from orchestrator.operations import Directives, Operations
+    from orchestrator.policy.packs import load_packs
+    from workers.events import EventPublisher
     from workers.ledger import Ledger
     from workers.temporal_client import connect
 
     ledger = await Ledger.connect(settings.pg_dsn())
     client = await connect(settings, attempts=30)
-    runner = web.AppRunner(create_app(ledger, Operations(client, ledger)), access_log=None)
+    publisher = EventPublisher(settings.kafka_bootstrap)
+    await publisher.start()
+    directives = Directives(ledger, load_packs(), publisher.publish)
+    runner = web.AppRunner(create_app(ledger, Operations(client, ledger), directives), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.api_host, settings.api_port).start()
     mark_ready(settings, "api")
@@ -65,6 +70,7 @@ async def serve_api(settings: Settings) -> None:
         await _until_terminated()
     finally:
         await runner.cleanup()
+        await publisher.stop()
         await ledger.close()
 
 

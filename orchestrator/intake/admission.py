@@ -15,7 +15,7 @@ from typing import Any
 from orchestrator.policy.deadlines import compute_deadline
 from orchestrator.policy.identity import verification_reason
 from orchestrator.policy.packs import PolicyPack
-from orchestrator.policy.plan import plan_request
+from orchestrator.policy.plan import plan_request, supported_rights
 from orchestrator.workflows.models import RequestInput
 from schemas import REQUESTS_TOPIC, ContractViolation, decode_and_validate
 from schemas.models import RightsRequest
@@ -58,12 +58,13 @@ def admit_request(raw: bytes, packs: dict[str, PolicyPack]) -> Admission:
         submitted_at=request.submitted_at.isoformat(),
         due_at=deadline.due_at.isoformat(),
         deadline_basis=deadline.basis,
-        controller=dict(pack.document["controller"]),
+        controller={**pack.document["controller"], "rights": supported_rights(pack)},
         steps=plan_request(pack, request.type, request.details),
         details=request.details,
         subject_refs=subject_refs(request.tenant, request.subject),
         verification_reason=verification_reason(pack, request.verification),
         extendable_until=deadline.extendable_until.isoformat() if deadline.extendable_until else None,
+        receipt_due_at=deadline.receipt_due_at.isoformat() if deadline.receipt_due_at else None,
         remind_after=escalation.get("remind_after"),
         alert_before_due=escalation.get("alert_before_due"),
         free_copies=int(fees["free_copies"]) if fees else None,

@@ -43,6 +43,21 @@ def plan_request(
     return steps
 
 
+def supported_rights(pack: PolicyPack) -> list[str]:
+    """The request types this controller honours: those with a rule in at least one system."""
+    order = [
+        "access",
+        "portability",
+        "erasure",
+        "rectification",
+        "restriction",
+        "objection",
+        "consent_withdrawal",
+    ]
+    present = {t for system in pack.systems for t in system["actions"]}
+    return [t for t in order if t in present]
+
+
 def notification_steps(pack: PolicyPack, request_type: str) -> list[SystemStep]:
     """Rectification, erasure and restriction are told to every recipient (GDPR Art. 19)."""
     steps = []

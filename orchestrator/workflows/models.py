@@ -40,6 +40,7 @@ class RequestInput:
     verification_reason: str | None = None
     # The law's extension limit, if it allows one (GDPR: two more months).
     extendable_until: str | None = None
+    receipt_due_at: str | None = None  # when the law asks receipt to be confirmed (CCPA: 10 business days)
     remind_after: str | None = None  # ISO 8601 duration after the start: remind silent systems
     alert_before_due: str | None = None  # ISO 8601 duration before the due date: alert an operator
     free_copies: int | None = None  # access copies free of charge (fee rule), None when no fee rule

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from workers.messages import (
         LegalHold,
         OperatorAlert,
+        PortabilityTransfer,
         ReportInput,
         ReportSummary,
         RequestStatusChange,
@@ -59,6 +60,9 @@ class RequestWorkflow:
     async def run(self, request: RequestInput) -> RequestOutcome:
         self._request = request
         self._state.due_at = request.due_at
+        if request.receipt_due_at:
+            # The law asks the controller to confirm receipt (CCPA: within 10 business days).
+            await self._activity("acknowledge_receipt", self._status_change("received"), None)
         if request.verification_reason and not await self._verified(request):
             return await self._close(request)
         await self._set_status("in_progress")
@@ -87,6 +91,10 @@ class RequestWorkflow:
             return await self._close(request)
         if request.request_type in REPORTING_TYPES:
             await self._activity("compile_report", self._report_input(request), ReportSummary)
+        destination = request.details.get("destination")
+        if request.request_type == "portability" and isinstance(destination, dict) and destination.get("url"):
+            transfer = PortabilityTransfer(request.request_id, request.tenant, destination)
+            self._state.results["transfer"] = await self._activity("transfer_export", transfer, SystemResult)
         await self._set_status("completed")
         return await self._close(request)
 
@@ -331,18 +339,17 @@ class RequestWorkflow:
     async def _set_status(self, status: str, reason: str | None = None) -> None:
         self._state.status = status
         workflow.upsert_search_attributes([search.STATUS.value_set(status)])
-        await self._activity(
-            "record_request_status",
-            RequestStatusChange(
-                request_id=self._request.request_id,
-                tenant=self._request.tenant,
-                request_type=self._request.request_type,
-                status=status,
-                due_at=self._state.due_at,
-                flags=list(self._state.flags),
-                reason=reason or self._state.reason,
-            ),
-            None,
+        await self._activity("record_request_status", self._status_change(status, reason), None)
+
+    def _status_change(self, status: str, reason: str | None = None) -> RequestStatusChange:
+        return RequestStatusChange(
+            request_id=self._request.request_id,
+            tenant=self._request.tenant,
+            request_type=self._request.request_type,
+            status=status,
+            due_at=self._state.due_at,
+            flags=list(self._state.flags),
+            reason=reason or self._state.reason,
         )
 
     async def _activity(self, name: str, argument: Any, result_type: Any) -> Any:

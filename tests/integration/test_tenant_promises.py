@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from schemas import REQUEST_EVENTS_TOPIC
 from tests.integration.conftest import ADA, RunningStack, rights_request
 
 
@@ -280,3 +281,101 @@ async def test_upjunoo_legal_hold_for_judicial_proceedings_blocks_erasure_until_
     assert status == 200 and body["requests_told"] >= 1
     view = await stack.closed(request["request_id"])
     assert "on_hold" not in view["flags"] and _outcomes(view)["crm"] == "erased"
+
+
+async def test_jump_portability_goes_straight_to_the_named_provider_when_possible(stack: RunningStack):
+    from aiohttp import web
+
+    from infra.processes import free_port
+
+    received: list[dict] = []
+
+    async def receive(request: web.Request) -> web.Response:
+        received.append(await request.json())
+        return web.json_response({"accepted": True})
+
+    app = web.Application()
+    app.router.add_post("/import", receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        await stack.reseed()
+        request = rights_request(
+            "portability",
+            tenant="jump",
+            jurisdiction="BE",
+            details={"destination": {"name": "OtherCourier", "url": f"http://127.0.0.1:{port}/import"}},
+        )
+        await stack.publish(request)
+        view = await stack.closed(request["request_id"])
+        transfer = next(s for s in view["systems"] if s["system"] == "transfer")
+        assert transfer["outcome"] == "exported" and transfer["evidence"]["destination"] == "OtherCourier"
+        assert received and received[0]["systems"]["crm"][0]["email"] == "ada@example.org"
+
+        unreachable = rights_request(
+            "portability",
+            tenant="jump",
+            jurisdiction="BE",
+            details={"destination": {"name": "Gone", "url": "http://127.0.0.1:9/nothing-listens"}},
+        )
+        await stack.publish(unreachable)
+        view = await stack.closed(unreachable["request_id"])
+        transfer = next(s for s in view["systems"] if s["system"] == "transfer")
+        assert transfer["outcome"] == "refused" and "not_possible" in transfer["evidence"]
+        status, _ = await stack.api("GET", f"/v1/requests/{unreachable['request_id']}/report")
+        assert status == 200, "the subject still gets the export itself"
+    finally:
+        await runner.cleanup()
+
+
+async def test_receipt_is_confirmed_where_the_law_asks_for_it(stack: RunningStack):
+    request = rights_request("access", {"email": "chloe@example.org"}, jurisdiction="US")
+    await stack.publish(request)
+    await stack.closed(request["request_id"])
+    events = await stack.read_topic(
+        REQUEST_EVENTS_TOPIC,
+        lambda e: e["request_id"] == request["request_id"] and e["kind"] == "receipt_acknowledged",
+    )
+    assert events, "CCPA: receipt confirmed"
+
+
+async def test_j2s_post_mortem_directive_is_acted_on_when_the_death_is_notified(stack: RunningStack):
+    await stack.reseed()
+    subject = {"email": "camille@example.org", "customer_id": "C-J2S-002"}
+    status, body = await stack.api(
+        "POST",
+        "/v1/directives",
+        {
+            "tenant": "j2s",
+            "subject": subject,
+            "request_type": "erasure",
+            "beneficiary": "Louis Martin (heir)",
+        },
+    )
+    assert status == 200
+    status, body = await stack.api(
+        "POST", "/v1/directives", {"tenant": "upjunoo", "subject": subject, "request_type": "erasure"}
+    )
+    assert status == 409 and "no post-mortem directives" in body["error"]
+
+    death = {
+        "tenant": "j2s",
+        "subject": {"email": "Camille@example.org"},
+        "reason": "death certificate 2026-1142",
+    }
+    status, body = await stack.api("POST", "/v1/deaths", death)
+    assert status == 200
+    [request_id] = body["request_ids"]
+    status, again = await stack.api("POST", "/v1/deaths", death)
+    assert again["request_ids"] == [request_id], "notifying twice makes no second request"
+    view = await stack.wait_status(request_id, "awaiting_verification")
+    assert view["type"] == "erasure"
+    await stack.api(
+        "POST",
+        f"/v1/requests/{request_id}/verification",
+        {"decision": "approve", "reason": "certificate checked"},
+    )
+    view = await stack.closed(request_id)
+    assert {s["system"]: s["outcome"] for s in view["systems"]}["crm"] == "retained"
