@@ -85,17 +85,27 @@ class RunningStack:
         await _seed_test_tenant(self.settings)
 
     async def wait_status(
-        self, request_id: str, status: str, flag: str | None = None, timeout: float = 60
+        self,
+        request_id: str,
+        status: str,
+        flag: str | None = None,
+        reason: str | None = None,
+        timeout: float = 60,
     ) -> dict[str, Any]:
-        """Wait until the ledger shows ``status`` (and ``flag``, if given) for the request."""
+        """Wait until the ledger shows ``status`` (and ``flag``, and ``reason`` text, if given)."""
         deadline = time.monotonic() + timeout
         view = None
         while time.monotonic() < deadline:
             view = await self.ledger.request(request_id)
-            if view and view["status"] == status and (flag is None or flag in view["flags"]):
+            if (
+                view
+                and view["status"] == status
+                and (flag is None or flag in view["flags"])
+                and (reason is None or reason in (view["reason"] or ""))
+            ):
                 return view
             await asyncio.sleep(0.2)
-        raise AssertionError(f"request {request_id} never reached {status}/{flag}: {view}")
+        raise AssertionError(f"request {request_id} never reached {status}/{flag}/{reason}: {view}")
 
     async def api(
         self, method: str, path: str, body: dict[str, Any] | None = None, actor: str | None = "dpo@test"

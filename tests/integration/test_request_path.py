@@ -11,7 +11,10 @@ from infra.services import start_service
 from schemas import CONFIRMATIONS_TOPIC, DLQ_TOPIC, REQUEST_EVENTS_TOPIC
 from tests.integration.conftest import RunningStack, rights_request
 
-FINAL = {"erased", "anonymised", "retained", "not_found", "exported"}
+# Art. 19: erasure is told to UPJUNOO's country partners and ad partners.
+TOLD_PARTNERS = dict.fromkeys(
+    ("notify-partner-ci", "notify-partner-cd", "notify-partner-ca", "notify-ad-partners"), "notified"
+)
 
 
 async def _ada_rows(stack: RunningStack) -> dict[str, int]:
@@ -52,6 +55,7 @@ async def test_erasure_of_ada_closes_with_evidence_in_every_system(stack: Runnin
         "call_recordings": "erased",
         "support_conversations": "anonymised",
         "marketing_list": "erased",
+        **TOLD_PARTNERS,
     }
     assert all(s["confirmed_at"] for s in view["systems"])
     billing = outcomes["billing"]
@@ -191,6 +195,7 @@ async def test_a_killed_worker_does_not_lose_or_repeat_an_erasure(stack: Running
         "call_recordings": "erased",
         "support_conversations": "anonymised",
         "marketing_list": "erased",
+        **TOLD_PARTNERS,
     }
     assert await _ada_rows(stack) == dict.fromkeys(await _ada_rows(stack), 0)
     assert _recordings(stack) == []
