@@ -231,6 +231,24 @@ class RequestActivities:
         result = SystemResult("transfer", "transfer", outcome, _now(), evidence=evidence)
         return await self._store_outcome(transfer.request_id, transfer.tenant, "portability", result)
 
+    @activity.defn(name="erase_after_retention")
+    async def erase_after_retention(self, task: SystemTaskInput) -> SystemResult:
+        """The retention period of what a system kept has ended: erase it, update the evidence."""
+        connector = self._connectors.for_kind(task.step.connector["kind"])
+        done = await connector.perform(task)
+        if done.outcome == "retained":
+            return SystemResult(
+                task.step.system, task.step.action, "retained", retained_until=done.retained_until
+            )
+        evidence = {**done.evidence, "erased_when_retention_ended": _now()}
+        await self._ledger.end_retention(task.request_id, task.step.system, evidence)
+        result = SystemResult(task.step.system, task.step.action, "erased", _now(), evidence=evidence)
+        await self._publish_outcome(task.request_id, task.tenant, task.request_type, result)
+        log.info(
+            "request %s system %s: erased at the end of its retention", task.request_id, task.step.system
+        )
+        return result
+
     @activity.defn(name="compile_report")
     async def compile_report(self, given: ReportInput) -> ReportSummary:
         request = await self._ledger.request(given.request_id)

@@ -274,6 +274,19 @@ class Ledger:
         stored = await self.system_result(request_id, result.system)
         return stored or result
 
+    async def end_retention(self, request_id: str, system: str, evidence: dict[str, Any]) -> None:
+        """What was ``retained`` for a while is now ``erased``: the one change a final outcome allows."""
+        await self._pool.execute(
+            """
+            UPDATE request_systems
+               SET outcome = 'erased', confirmed_at = now(), evidence = evidence || $3::jsonb
+             WHERE request_id = $1 AND system = $2 AND outcome = 'retained'
+            """,
+            request_id,
+            system,
+            json.dumps(evidence),
+        )
+
     async def store_records(self, request_id: str, system: str, records: list[dict[str, Any]]) -> None:
         """Keep the records found for an access or portability request (first answer wins)."""
         await self._pool.execute(

@@ -42,6 +42,7 @@ async def build_activity_worker(client: Client, settings: Settings, stack: Async
             activities.alert_operator,
             activities.acknowledge_receipt,
             activities.transfer_export,
+            activities.erase_after_retention,
         ],
         max_concurrent_activities=50,
     )

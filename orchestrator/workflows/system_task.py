@@ -12,8 +12,10 @@ from functools import partial
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
+from temporalio.workflow import ParentClosePolicy
 
 from orchestrator.workflows.models import ConfirmationSignal, RetrySignal
+from orchestrator.workflows.retention import RetentionExpiryWorkflow, retention_workflow_id
 
 with workflow.unsafe.imports_passed_through():
     from workers.messages import FINAL_OUTCOMES, SystemOutcomeInput, SystemResult, SystemTaskInput
@@ -60,6 +62,14 @@ class SystemTaskWorkflow:
                     error=answer.reason,
                     record_count=answer.record_count,
                 ),
+            )
+        if result.outcome == "retained" and result.retained_until and task.step.rule.get("keep_recent"):
+            # Kept only for a while: a detached workflow erases it when the period ends.
+            await workflow.start_child_workflow(
+                RetentionExpiryWorkflow.run,
+                args=[task, result.retained_until],
+                id=retention_workflow_id(task.request_id, task.step.system),
+                parent_close_policy=ParentClosePolicy.ABANDON,
             )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return result

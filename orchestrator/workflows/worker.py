@@ -6,8 +6,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from orchestrator.workflows.request import RequestWorkflow
+from orchestrator.workflows.retention import RetentionExpiryWorkflow
 from orchestrator.workflows.system_task import SystemTaskWorkflow
 
 
 def build_workflow_worker(client: Client, task_queue: str) -> Worker:
-    return Worker(client, task_queue=task_queue, workflows=[RequestWorkflow, SystemTaskWorkflow])
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[RequestWorkflow, SystemTaskWorkflow, RetentionExpiryWorkflow],
+    )

@@ -378,3 +378,71 @@ async def test_j2s_post_mortem_directive_is_acted_on_when_the_death_is_notified(
     )
     view = await stack.closed(request_id)
     assert {s["system"]: s["outcome"] for s in view["systems"]}["crm"] == "retained"
+
+
+async def test_upjunoo_keeps_support_calls_three_months_then_erases(stack: RunningStack):
+    await stack.reseed()
+    folder = stack.settings.sandbox_dir / "upjunoo" / "recordings"
+    fresh = "ada-support-fresh.wav"
+    (folder / fresh).write_bytes(b"RIFF fresh support call")
+    conn = await stack.db("sandbox_upjunoo_recordings")
+    try:
+        await conn.execute(
+            "INSERT INTO recordings (file_path, customer_id, caller_phone, kind, recorded_at, duration_s)"
+            " VALUES ($1, 'C-ADA-001', '+2250700000001', 'support', now(), 1)",
+            fresh,
+        )
+        request = rights_request("erasure")
+        await stack.publish(request)
+        view = await stack.closed(request["request_id"])
+        recordings = next(s for s in view["systems"] if s["system"] == "call_recordings")
+        assert recordings["outcome"] == "retained"
+        assert "3 months (support)" in recordings["legal_basis"]
+        until = datetime.fromisoformat(recordings["retained_until"])
+        assert timedelta(days=88) < until - datetime.now(UTC) < timedelta(days=93)
+        assert sorted(p.name for p in folder.glob("ada-*.wav")) == [fresh], "older calls are erased now"
+        expiry = [
+            w
+            async for w in stack.client.list_workflows(
+                f"WorkflowId = 'privacy-request-{request['request_id']}/system/call_recordings/retention-end'"
+            )
+        ]
+        assert len(expiry) == 1 and expiry[0].status.name == "RUNNING", "erasure is scheduled for the end"
+    finally:
+        await conn.execute("DELETE FROM recordings WHERE file_path = $1", fresh)
+        await conn.close()
+        (folder / fresh).unlink(missing_ok=True)
+
+
+async def test_what_is_kept_for_a_while_is_erased_when_its_period_ends(stack: RunningStack):
+    await stack.reseed()
+    folder = stack.settings.sandbox_dir / "testco" / "recordings"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "call-1.wav").write_bytes(b"RIFF call")
+    conn = await stack.db("sandbox_testco_crm")
+    try:
+        await conn.execute(
+            "INSERT INTO recordings VALUES ('call-1.wav', 'ada@example.org', 'support', now())"
+            " ON CONFLICT (file_path) DO UPDATE SET recorded_at = now()"
+        )
+    finally:
+        await conn.close()
+    request = rights_request("erasure", {"email": "ada@example.org"}, tenant="testco", jurisdiction="BE")
+    await stack.publish(request)
+    rid = request["request_id"]
+    for _ in range(150):
+        row = await stack.ledger.system_result(rid, "recordings")
+        if row is not None and row.outcome == "retained":
+            break
+        await asyncio.sleep(0.1)
+    assert row is not None and row.outcome == "retained" and row.retained_until
+    assert (folder / "call-1.wav").exists()
+    for _ in range(200):
+        row = await stack.ledger.system_result(rid, "recordings")
+        if row is not None and row.outcome == "erased":
+            break
+        await asyncio.sleep(0.1)
+    assert row is not None and row.outcome == "erased"
+    assert "erased_when_retention_ended" in row.evidence
+    assert not (folder / "call-1.wav").exists()
+    await stack.api("POST", f"/v1/requests/{rid}/cancellation", {"reason": "test done"})

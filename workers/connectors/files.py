@@ -8,7 +8,9 @@ file first, then its row, so a retry after a crash finds the row and finishes th
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from workers.connectors.base import (
     Connector,
@@ -20,6 +22,7 @@ from workers.connectors.base import (
 )
 from workers.connectors.pools import DatabasePools
 from workers.messages import SystemTaskInput
+from workers.periods import add_iso_period
 
 
 class FilesConnector(Connector):
@@ -70,10 +73,18 @@ class FilesConnector(Connector):
         )
 
     async def erase(self, task: SystemTaskInput) -> ConnectorResult:
+        """Delete the subject's files and rows, except recent ones the rule keeps for a while."""
         config = task.step.connector
         pool = await self._pools.get(config["database"])
         files_deleted = rows_deleted = 0
+        kept_until: list[datetime] = []
+        keep = task.step.rule.get("keep_recent")
+        now = datetime.now(UTC)
         for row in await self._rows(task):
+            until = _kept_until(row, keep) if keep else None
+            if until is not None and until > now:
+                kept_until.append(until)
+                continue
             path = self._file(task, str(row[config["path_column"]]))
             if path.exists():
                 path.unlink()
@@ -83,7 +94,23 @@ class FilesConnector(Connector):
                 row[config["path_column"]],
             )
             rows_deleted += int(status.split()[-1])
-        outcome = "erased" if rows_deleted else "not_found"
-        return ConnectorResult(
-            outcome, evidence={"files_deleted": files_deleted, "rows_deleted": rows_deleted}
-        )
+        evidence: dict[str, Any] = {"files_deleted": files_deleted, "rows_deleted": rows_deleted}
+        if kept_until:
+            assert keep is not None
+            evidence["files_kept"] = len(kept_until)
+            return ConnectorResult(
+                "retained",
+                evidence=evidence,
+                legal_basis=keep["legal_basis"],
+                retained_until=max(kept_until).isoformat(),
+            )
+        return ConnectorResult("erased" if rows_deleted else "not_found", evidence=evidence)
+
+
+def _kept_until(row: dict[str, object], keep: dict[str, Any]) -> datetime | None:
+    """When the rule's retention period of this record ends, or None if it has none."""
+    period = keep["periods"].get(str(row.get(keep["by"], ""))) if keep.get("by") else keep["periods"].get("*")
+    stamp = row.get(keep["column"])
+    if period is None or not isinstance(stamp, datetime):
+        return None
+    return add_iso_period(stamp, period)
