@@ -21,6 +21,7 @@ from workers.events import EventPublisher
 from workers.ledger import Ledger
 from workers.messages import (
     FINAL_OUTCOMES,
+    DuplicateQuery,
     LegalHold,
     OperatorAlert,
     PortabilityTransfer,
@@ -148,6 +149,17 @@ class RequestActivities:
     @activity.defn(name="legal_holds_for")
     async def legal_holds_for(self, query: SubjectQuery) -> list[LegalHold]:
         return await self._ledger.holds.active(query.tenant, query.subject_refs)
+
+    @activity.defn(name="match_identities")
+    async def match_identities(self, task: SystemTaskInput) -> str | None:
+        """Automatic identity check against the tenant's reference system (its pack says which)."""
+        connector = self._connectors.for_kind(task.step.connector["kind"])
+        return await connector.identities_disagree(task)
+
+    @activity.defn(name="find_duplicate")
+    async def find_duplicate(self, query: DuplicateQuery) -> str | None:
+        """An earlier open request of the same subject, type and details, already verified."""
+        return await self._ledger.open_duplicate(query)
 
     @activity.defn(name="count_previous_copies")
     async def count_previous_copies(self, query: SubjectQuery) -> int:

@@ -19,7 +19,7 @@ from workers.directives import SCHEMA_SQL as DIRECTIVES_SQL
 from workers.directives import DirectiveStore
 from workers.holds import SCHEMA_SQL as HOLDS_SQL
 from workers.holds import HoldStore
-from workers.messages import FINAL_OUTCOMES, RequestStatusChange, SystemResult
+from workers.messages import FINAL_OUTCOMES, DuplicateQuery, RequestStatusChange, SystemResult
 
 TERMINAL_STATUSES = ("completed", "rejected", "cancelled")
 
@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS requests (
 CREATE INDEX IF NOT EXISTS requests_open_by_due ON requests (due_at) WHERE closed_at IS NULL;
 ALTER TABLE requests ADD COLUMN IF NOT EXISTS subject_refs text[] NOT NULL DEFAULT '{}';
 CREATE INDEX IF NOT EXISTS requests_by_subject ON requests USING gin (subject_refs);
+ALTER TABLE requests ADD COLUMN IF NOT EXISTS details_digest text NOT NULL DEFAULT '';
 CREATE TABLE IF NOT EXISTS request_systems (
     request_id     uuid NOT NULL REFERENCES requests (request_id) ON DELETE CASCADE,
     system         text NOT NULL,
@@ -121,13 +122,14 @@ class Ledger:
         deadline_basis: str,
         workflow_id: str,
         subject_refs: list[str] | None = None,
+        details_digest: str = "",
     ) -> bool:
         """Insert the request once; True when this call created it."""
         row = await self._pool.fetchrow(
             """
             INSERT INTO requests (request_id, tenant, type, jurisdiction, status, submitted_at,
-                                  due_at, deadline_basis, workflow_id, subject_refs)
-            VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9)
+                                  due_at, deadline_basis, workflow_id, subject_refs, details_digest)
+            VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10)
             ON CONFLICT (request_id) DO NOTHING
             RETURNING request_id
             """,
@@ -140,6 +142,7 @@ class Ledger:
             deadline_basis,
             workflow_id,
             subject_refs or [],
+            details_digest,
         )
         return row is not None
 
@@ -175,6 +178,24 @@ class Ledger:
             request_id,
         )
         return int(value)
+
+    async def open_duplicate(self, query: DuplicateQuery) -> str | None:
+        """The earliest other open, verified request of the subject with the same type and details."""
+        value = await self._pool.fetchval(
+            """
+            SELECT request_id FROM requests
+             WHERE tenant = $1 AND type = $2 AND subject_refs && $3 AND request_id <> $4
+               AND details_digest = $5 AND status = 'in_progress' AND received_at <= (
+                   SELECT received_at FROM requests WHERE request_id = $4)
+             ORDER BY received_at LIMIT 1
+            """,
+            query.tenant,
+            query.request_type,
+            query.subject_refs,
+            query.request_id,
+            query.details_digest,
+        )
+        return str(value) if value else None
 
     async def open_requests_of_subject(self, tenant: str, subject_refs: list[str]) -> list[str]:
         """Workflow ids of the subject's requests still open (to tell them a hold was released)."""

@@ -114,6 +114,15 @@ class SubjectQuery:
 
 
 @dataclass
+class DuplicateQuery:
+    request_id: str
+    tenant: str
+    request_type: str
+    subject_refs: list[str]
+    details_digest: str
+
+
+@dataclass
 class LegalHold:
     hold_id: str
     reason: str

@@ -43,6 +43,8 @@ async def build_activity_worker(client: Client, settings: Settings, stack: Async
             activities.acknowledge_receipt,
             activities.transfer_export,
             activities.erase_after_retention,
+            activities.match_identities,
+            activities.find_duplicate,
         ],
         max_concurrent_activities=50,
     )

@@ -7,13 +7,14 @@ joins them: parse, validate, find the pack, plan, compute the deadline.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from orchestrator.policy.deadlines import compute_deadline
-from orchestrator.policy.identity import verification_reason
+from orchestrator.policy.identity import identity_match_step, verification_reason
 from orchestrator.policy.packs import PolicyPack
 from orchestrator.policy.plan import plan_request, supported_rights
 from orchestrator.workflows.models import RequestInput
@@ -69,6 +70,8 @@ def admit_request(raw: bytes, packs: dict[str, PolicyPack]) -> Admission:
         alert_before_due=escalation.get("alert_before_due"),
         free_copies=int(fees["free_copies"]) if fees else None,
         absolute_objection_purposes=list(objection.get("absolute_purposes", [])),
+        identity_match_step=identity_match_step(pack),
+        details_digest=hashlib.sha256(json.dumps(request.details, sort_keys=True).encode()).hexdigest(),
     )
     document = request.verification.get("document")
     return Admission(

@@ -50,6 +50,7 @@ class IntakeRouter:
             deadline_basis=admission.deadline_basis,
             workflow_id=workflow_id,
             subject_refs=admission.workflow_input.subject_refs,
+            details_digest=admission.workflow_input.details_digest,
         )
         if admission.identity_document:
             await self._ledger.holds.keep_document(request.request_id, admission.identity_document)

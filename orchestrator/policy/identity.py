@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.policy.packs import PolicyPack
+from workers.messages import SystemStep
 
 
 def verification_reason(pack: PolicyPack, verification: dict[str, Any]) -> str | None:
@@ -35,6 +36,18 @@ def verification_reason(pack: PolicyPack, verification: dict[str, Any]) -> str |
     if rule.get("mode") == "operator_approval" and not reasons:
         reasons.append("the controller's policy requires an operator to approve every request")
     return "; ".join(reasons) or None
+
+
+def identity_match_step(pack: PolicyPack) -> SystemStep | None:
+    """Where the automatic check looks: the pack's ``identity.match_system`` (None: no check)."""
+    rule = pack.document.get("identity") or {}
+    name = rule.get("match_system")
+    if rule.get("mode", "automatic") != "automatic" or not name:
+        return None
+    system = pack.system(name)
+    return SystemStep(
+        name, "match", dict(system["connector"]), {"action": "match", "citation": rule["citation"]}
+    )
 
 
 def copies_are_charged(pack: PolicyPack, previous_copies: int) -> bool:

@@ -44,6 +44,9 @@ class RequestInput:
     remind_after: str | None = None  # ISO 8601 duration after the start: remind silent systems
     alert_before_due: str | None = None  # ISO 8601 duration before the due date: alert an operator
     free_copies: int | None = None  # access copies free of charge (fee rule), None when no fee rule
+    # Automatic identity check: the system whose records must agree with every identity given.
+    identity_match_step: SystemStep | None = None
+    details_digest: str = ""  # same subject, type and digest = a duplicate, merged after verification
     # Objections to these purposes are always honoured (direct marketing); others need a decision.
     absolute_objection_purposes: list[str] = field(default_factory=list)
 

@@ -30,6 +30,7 @@ from orchestrator.workflows.system_task import SystemTaskWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from workers.messages import (
+        DuplicateQuery,
         LegalHold,
         OperatorAlert,
         PortabilityTransfer,
@@ -63,9 +64,12 @@ class RequestWorkflow:
         if request.receipt_due_at:
             # The law asks the controller to confirm receipt (CCPA: within 10 business days).
             await self._activity("acknowledge_receipt", self._status_change("received"), None)
-        if request.verification_reason and not await self._verified(request):
+        reason = request.verification_reason or await self._identities_disagree(request)
+        if reason and not await self._verified(request, reason):
             return await self._close(request)
         await self._set_status("in_progress")
+        if await self._merged_into_earlier(request):
+            return await self._close(request)
         if not request.steps:
             self._state.reason = (
                 f"the {request.tenant} policy pack has no rule for this {request.request_type} request"
@@ -98,8 +102,39 @@ class RequestWorkflow:
         await self._set_status("completed")
         return await self._close(request)
 
-    async def _verified(self, request: RequestInput) -> bool:
-        self._state.reason = request.verification_reason
+    async def _identities_disagree(self, request: RequestInput) -> str | None:
+        """Automatic check: do the identities given all belong to the same record?"""
+        if request.identity_match_step is None or len(request.subject) < 2:
+            return None
+        task = SystemTaskInput(
+            request.request_id,
+            request.tenant,
+            request.request_type,
+            request.subject,
+            request.submitted_at,
+            request.identity_match_step,
+        )
+        disagreement: str | None = await self._activity("match_identities", task, str | None)
+        return f"automatic identity check failed: {disagreement}" if disagreement else None
+
+    async def _merged_into_earlier(self, request: RequestInput) -> bool:
+        """A verified duplicate (same subject, type, details) joins the earlier open request."""
+        query = DuplicateQuery(
+            request.request_id,
+            request.tenant,
+            request.request_type,
+            request.subject_refs,
+            request.details_digest,
+        )
+        earlier: str | None = await self._activity("find_duplicate", query, str | None)
+        if earlier is None:
+            return False
+        self._state.reason = f"merged into request {earlier} (same subject, type and details)"
+        await self._set_status("cancelled")
+        return True
+
+    async def _verified(self, request: RequestInput, reason: str) -> bool:
+        self._state.reason = reason
         await self._set_status("awaiting_verification")
         await workflow.wait_condition(
             lambda: self._state.verification is not None or self._state.cancelled is not None

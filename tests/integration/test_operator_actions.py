@@ -134,3 +134,13 @@ async def test_every_operator_action_is_audited_and_tampering_is_detected(stack:
         )
     finally:
         await conn.close()
+
+
+async def test_a_duplicate_request_is_merged_into_the_earlier_one_after_verification(stack: RunningStack):
+    first, second = _testco(), _testco()
+    await stack.publish(first)
+    await stack.wait_status(first["request_id"], "in_progress")
+    await stack.publish(second)
+    view = await stack.wait_status(second["request_id"], "cancelled")
+    assert f"merged into request {first['request_id']}" in view["reason"]
+    await stack.api("POST", f"/v1/requests/{first['request_id']}/cancellation", {"reason": "test done"})

@@ -446,3 +446,12 @@ async def test_what_is_kept_for_a_while_is_erased_when_its_period_ends(stack: Ru
     assert "erased_when_retention_ended" in row.evidence
     assert not (folder / "call-1.wav").exists()
     await stack.api("POST", f"/v1/requests/{rid}/cancellation", {"reason": "test done"})
+
+
+async def test_identities_that_point_at_different_people_wait_for_an_operator(stack: RunningStack):
+    await stack.reseed()
+    impostor = {"email": "ada@example.org", "phone": "+32470000002"}  # Ada's e-mail, Pieter's phone
+    request = rights_request("access", impostor, tenant="jsm", jurisdiction="BE")
+    await stack.publish(request)
+    view = await stack.wait_status(request["request_id"], "awaiting_verification")
+    assert view["reason"].startswith("automatic identity check failed: the phone given")

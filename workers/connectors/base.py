@@ -59,6 +59,10 @@ class Connector(ABC):
     async def retain(self, task: SystemTaskInput) -> ConnectorResult:
         raise ConnectorError(f"{type(self).__name__} cannot retain under restriction", retryable=False)
 
+    async def identities_disagree(self, task: SystemTaskInput) -> str | None:
+        """Why the subject's identities point at different people here, or None when they agree."""
+        raise ConnectorError(f"{type(self).__name__} cannot match identities", retryable=False)
+
     async def rectify(self, task: SystemTaskInput) -> ConnectorResult:
         raise ConnectorError(f"{type(self).__name__} cannot rectify", retryable=False)
 

@@ -98,6 +98,23 @@ class SqlConnector(Connector):
         outcome = "anonymised" if any(changed.values()) else "not_found"
         return ConnectorResult(outcome, evidence={"anonymised_by_table": changed, "columns": sorted(wanted)})
 
+    async def identities_disagree(self, task: SystemTaskInput) -> str | None:
+        """Every record found by any identity must carry the other identities given, where it holds them."""
+        pool = await self._pool(task)
+        for spec, (table, condition, params) in self._specs_with_filters(task):
+            for row in await pool.fetch(f"SELECT * FROM {table} WHERE {condition}", *params):
+                for identity, column in spec["match"].items():
+                    given, held = task.subject.get(identity), row.get(column)
+                    if given is None or held is None:
+                        continue
+                    if (given.lower() if identity == "email" else given) != (
+                        str(held).lower() if identity == "email" else str(held)
+                    ):
+                        return (
+                            f"the {identity} given does not belong to the record the other identities found"
+                        )
+        return None
+
     async def rectify(self, task: SystemTaskInput) -> ConnectorResult:
         """Apply ``details.corrections`` ({field: value}) through each table's field map."""
         corrections: dict[str, Any] = task.details.get("corrections") or {}
