@@ -33,6 +33,10 @@ test: install lint
 unit: install
 	$(BIN)/python tests/run.py tests/unit
 
+## Benchmarks on the embedded stack: bare-Temporal ceiling vs our end-to-end, latency percentiles.
+bench: install
+	$(BIN)/python -m tests.bench.run
+
 lint: install
 	$(BIN)/ruff check schemas orchestrator workers infra tests
 	$(BIN)/mypy schemas orchestrator workers infra

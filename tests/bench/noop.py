@@ -1,0 +1,41 @@
+"""The bare-Temporal ceiling: fan-out workflows of the same width as a request, doing nothing.
+
+Same server, same shape (one child workflow per system, one activity each), no I/O: what
+Temporal alone allows on this machine, to compare our end-to-end throughput with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import activity, workflow
+
+
+@activity.defn(name="bench_noop")
+async def bench_noop(index: int) -> int:
+    return index
+
+
+@workflow.defn(name="BenchNoopChild")
+class BenchNoopChild:
+    @workflow.run
+    async def run(self, index: int) -> int:
+        result: int = await workflow.execute_activity(
+            "bench_noop", index, start_to_close_timeout=timedelta(seconds=30), result_type=int
+        )
+        return result
+
+
+@workflow.defn(name="BenchNoopFanout")
+class BenchNoopFanout:
+    @workflow.run
+    async def run(self, width: int) -> int:
+        parent = workflow.info().workflow_id
+        results = await asyncio.gather(
+            *(
+                workflow.execute_child_workflow(BenchNoopChild.run, i, id=f"{parent}/child/{i}")
+                for i in range(width)
+            )
+        )
+        return sum(results)

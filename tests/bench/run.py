@@ -1,0 +1,275 @@
+"""make bench: measure on one embedded stack, in one run, and write the figures.
+
+(a) bare-Temporal ceiling: no-op fan-out workflows of the request's width, same server;
+(b) our end-to-end erasure throughput (Kafka → intake → workflow → connectors → ledger) and
+    its ratio to (a);
+(c) latency percentiles: publish → workflow started, publish → closed (one at a time, and in a burst).
+Results: bench-results/bench.json and bench-results/bench.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+RESULTS = Path("bench-results")
+
+
+def progress(label: str, done: int, total: int) -> None:
+    width = 30
+    filled = int(width * done / max(total, 1))
+    print(f"\r  {label:28} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", flush=True)
+    if done >= total:
+        print()
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    if not ordered:
+        return {}
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 4)
+
+    return {
+        "p50": at(0.50),
+        "p90": at(0.90),
+        "p99": at(0.99),
+        "max": round(ordered[-1], 4),
+        "mean": round(statistics.fmean(ordered), 4),
+    }
+
+
+async def start_stack(state_dir: Path) -> Any:
+    from infra.bootstrap import ensure_database, ensure_topics
+    from infra.processes import free_port
+    from infra.sandbox.seed import seed_all
+    from infra.services import start_services
+    from infra.stack import Stack
+    from orchestrator.workflows.search import REGISTRATION
+    from workers.settings import Settings
+
+    os.environ["PRIVACY_STATE_DIR"] = str(state_dir)
+    for name in (
+        "PRIVACY_PG_PORT",
+        "PRIVACY_KAFKA_PORT",
+        "PRIVACY_TEMPORAL_PORT",
+        "PRIVACY_TEMPORAL_UI_PORT",
+        "PRIVACY_API_PORT",
+    ):
+        os.environ[name] = str(free_port())
+    settings = Settings()
+    stack = Stack(settings, REGISTRATION)
+    print("Starting the embedded stack and our services ...")
+    await asyncio.to_thread(stack.up)
+    await ensure_database(settings, settings.pg_database)
+    await ensure_topics(settings)
+    await seed_all(settings)
+    await asyncio.to_thread(start_services, settings)
+    return settings, stack
+
+
+async def bare_temporal(settings: Any, workflows: int, width: int) -> dict[str, Any]:
+    from temporalio.client import Client
+    from temporalio.worker import Worker
+
+    from tests.bench.noop import BenchNoopChild, BenchNoopFanout, bench_noop
+
+    client = await Client.connect(settings.temporal_address)
+    queue = f"bench-noop-{uuid.uuid4()}"
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[BenchNoopFanout, BenchNoopChild],
+        activities=[bench_noop],
+        max_concurrent_activities=50,
+    ):
+        started = time.perf_counter()
+        handles = [
+            await client.start_workflow(
+                BenchNoopFanout.run, width, id=f"bench-noop-{uuid.uuid4()}", task_queue=queue
+            )
+            for _ in range(workflows)
+        ]
+        for done, finished in enumerate(asyncio.as_completed([h.result() for h in handles]), start=1):
+            await finished
+            progress("bare Temporal fan-out", done, workflows)
+        seconds = time.perf_counter() - started
+    return {
+        "workflows": workflows,
+        "width": width,
+        "seconds": round(seconds, 3),
+        "workflows_per_s": round(workflows / seconds, 2),
+        "activities_per_s": round(workflows * width / seconds, 2),
+    }
+
+
+async def seed_subjects(settings: Any, count: int) -> list[dict[str, str]]:
+    """Bench subjects with records in the UPJUNOO CRM, support desk and marketing tool."""
+    subjects = [{"email": f"bench-{i}-{uuid.uuid4().hex[:6]}@example.org"} for i in range(count)]
+    for database, sql in (
+        (
+            "sandbox_upjunoo_crm",
+            "INSERT INTO customers (customer_id, email, full_name, country) VALUES ($1, $2, 'Bench', 'CI')",
+        ),
+        (
+            "sandbox_upjunoo_support",
+            "INSERT INTO tickets (ticket_id, requester_email, subject_line, opened_at)"
+            " VALUES ($1, $2, 'bench', now())",
+        ),
+        (
+            "sandbox_upjunoo_marketing",
+            "INSERT INTO contacts (contact_id, email, purposes, opted_in_at)"
+            " VALUES ($1, $2, ARRAY['marketing'], now())",
+        ),
+    ):
+        conn = await asyncpg.connect(settings.pg_dsn(database))
+        try:
+            await conn.executemany(sql, [(f"B-{s['email']}", s["email"]) for s in subjects])
+        finally:
+            await conn.close()
+    return subjects
+
+
+async def erasures(
+    settings: Any, subjects: list[dict[str, str]], label: str, one_at_a_time: bool
+) -> dict[str, Any]:
+    from orchestrator.cli.demo import publish, rights_request
+    from workers.ledger import TERMINAL_STATUSES, Ledger
+    from workers.temporal_client import connect
+
+    ledger = await Ledger.connect(settings.pg_dsn())
+    client = await connect(settings)
+    requests = [rights_request("upjunoo", "erasure", subject, "CI") for subject in subjects]
+    published: dict[str, float] = {}
+    closed: dict[str, datetime] = {}
+    started_wall = time.time()
+    begin = time.perf_counter()
+
+    async def wait_for(ids: list[str]) -> None:
+        while len([i for i in ids if i in closed]) < len(ids):
+            for request_id in ids:
+                if request_id in closed:
+                    continue
+                view = await ledger.request(request_id)
+                if view and view["status"] in TERMINAL_STATUSES:
+                    assert view["status"] == "completed", view
+                    closed[request_id] = datetime.fromisoformat(view["closed_at"])
+                    progress(label, len(closed), len(requests))
+            await asyncio.sleep(0.05)
+
+    if one_at_a_time:
+        for request in requests:
+            published[request["request_id"]] = time.time()
+            await publish(settings, [request])
+            await wait_for([request["request_id"]])
+    else:
+        stamp = time.time()
+        await publish(settings, list(requests))
+        published = dict.fromkeys((r["request_id"] for r in requests), stamp)
+        await wait_for(list(published))
+    seconds = time.perf_counter() - begin
+    to_start, to_close = [], []
+    for request_id, sent in published.items():
+        description = await client.get_workflow_handle(f"privacy-request-{request_id}").describe()
+        to_start.append(description.start_time.timestamp() - sent)
+        to_close.append(closed[request_id].timestamp() - sent)
+    await ledger.close()
+    return {
+        "requests": len(requests),
+        "seconds": round(seconds, 3),
+        "requests_per_s": round(len(requests) / seconds, 2),
+        "systems_per_request": 9,
+        "publish_to_workflow_started_s": percentiles(to_start),
+        "publish_to_closed_s": percentiles(to_close),
+        "started_at": datetime.fromtimestamp(started_wall, UTC).isoformat(),
+    }
+
+
+def chart(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    bare, ours = results["bare_temporal"], results["end_to_end_burst"]
+    left.bar(
+        ["bare Temporal\nno-op fan-out", "our erasure\nend to end"],
+        [bare["workflows_per_s"], ours["requests_per_s"]],
+        color=["#999999", "#2a6ebb"],
+    )
+    left.set_ylabel("requests (fan-out workflows) per second")
+    left.set_title(f"Throughput, width {bare['width']} (ratio {results['ratio_end_to_end_vs_bare']:.2f})")
+    labels = ["p50", "p90", "p99"]
+    for key, name, offset in (
+        ("end_to_end_single", "one at a time", -0.2),
+        ("end_to_end_burst", "burst", 0.2),
+    ):
+        values = [results[key]["publish_to_closed_s"][p] for p in labels]
+        right.bar([i + offset for i in range(3)], values, width=0.4, label=name)
+    right.set_xticks(range(3), labels)
+    right.set_ylabel("seconds, publish → closed")
+    right.set_title("Latency of an erasure request")
+    right.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+async def main(requests: int, single: int) -> int:
+    from infra.services import stop_services
+
+    state = Path(tempfile.mkdtemp(prefix="privacy-bench-"))
+    settings, stack = await start_stack(state)
+    try:
+        results: dict[str, Any] = {
+            "date": datetime.now(UTC).isoformat(),
+            "cpus": os.cpu_count(),
+            "note": "one run on the embedded stack (Temporal dev server on SQLite, Tansu, PostgreSQL)",
+        }
+        results["bare_temporal"] = await bare_temporal(settings, requests, width=9)
+        subjects = await seed_subjects(settings, requests + single)
+        results["end_to_end_single"] = await erasures(
+            settings, subjects[:single], "erasure, one at a time", True
+        )
+        results["end_to_end_burst"] = await erasures(settings, subjects[single:], "erasure, burst", False)
+        results["ratio_end_to_end_vs_bare"] = round(
+            results["end_to_end_burst"]["requests_per_s"] / results["bare_temporal"]["workflows_per_s"], 3
+        )
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
+        chart(results, RESULTS / "bench.png")
+        print(json.dumps({k: results[k] for k in ("bare_temporal", "ratio_end_to_end_vs_bare")}, indent=2))
+        for key in ("end_to_end_single", "end_to_end_burst"):
+            r = results[key]
+            print(
+                f"{key}: {r['requests_per_s']} req/s; publish→started {r['publish_to_workflow_started_s']}; "
+                f"publish→closed {r['publish_to_closed_s']}"
+            )
+        print(f"written: {RESULTS / 'bench.json'}, {RESULTS / 'bench.png'}")
+        return 0
+    finally:
+        await asyncio.to_thread(stop_services, settings)
+        await asyncio.to_thread(stack.down)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Benchmarks on the embedded stack (see module docstring).")
+    parser.add_argument("--requests", type=int, default=100, help="burst size for (a) and (b)")
+    parser.add_argument("--single", type=int, default=20, help="requests sent one at a time for latency")
+    options = parser.parse_args()
+    code = asyncio.run(main(options.requests, options.single))
+    sys.stdout.flush()
+    os._exit(code)
