@@ -118,6 +118,12 @@ class Stack:
             str(s.temporal_ui_port),
             "--db-filename",
             str(s.state_dir / "temporal.db"),
+            # WAL without fsync: 2.6x the default's throughput (measured 4.0 vs 1.6 fan-outs/s),
+            # still persisted to the file; only an OS crash can lose a dev stack's last writes.
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=off",
             "--namespace",
             s.temporal_namespace,
             "--log-level",

@@ -128,6 +128,24 @@ class AsyncSandboxSystem:
         return {"outcome": "refused", "reason": f"this tool cannot {action}", "evidence": {}}
 
 
+async def _answer(
+    systems: dict[tuple[str, str], AsyncSandboxSystem], producer: AIOKafkaProducer, task: dict[str, Any]
+) -> None:
+    system = systems.get((task.get("tenant", ""), task.get("system", "")))
+    if system is None:
+        return
+    answer = await system.handle(task)
+    validate(CONFIRMATIONS_TOPIC, answer)
+    # A real tool takes its time; a short pause keeps the demo honest about "async".
+    await asyncio.sleep(0.2)
+    await producer.send_and_wait(
+        task.get("reply_topic", CONFIRMATIONS_TOPIC),
+        json.dumps(answer).encode(),
+        key=task["request_id"].encode(),
+    )
+    log.info("task for request %s on %s: %s", task["request_id"], system.name, answer["outcome"])
+
+
 async def serve(settings: Settings) -> None:
     systems: dict[tuple[str, str], AsyncSandboxSystem] = {}
     for folder in tenant_folders():
@@ -150,21 +168,13 @@ async def serve(settings: Settings) -> None:
     (settings.state_dir / "run" / "sandbox.ready").write_text("ready")
     log.info("sandbox async systems ready: %s", sorted(f"{t}/{s}" for t, s in systems))
     try:
-        async for message in consumer:
-            task = json.loads(message.value)
-            system = systems.get((task.get("tenant", ""), task.get("system", "")))
-            if system is not None:
-                answer = await system.handle(task)
-                validate(CONFIRMATIONS_TOPIC, answer)
-                # A real tool takes its time; a short pause keeps the demo honest about "async".
-                await asyncio.sleep(0.2)
-                await producer.send_and_wait(
-                    task.get("reply_topic", CONFIRMATIONS_TOPIC),
-                    json.dumps(answer).encode(),
-                    key=task["request_id"].encode(),
-                )
-                log.info("task for request %s on %s: %s", task["request_id"], system.name, answer["outcome"])
-            await consumer.commit()
+        while True:
+            # Like a real tool, work on many tasks at once; commit once the whole batch answered.
+            batch = await consumer.getmany(timeout_ms=500, max_records=200)
+            messages = [m for records in batch.values() for m in records]
+            await asyncio.gather(*(_answer(systems, producer, json.loads(m.value)) for m in messages))
+            if messages:
+                await consumer.commit()
     finally:
         await consumer.stop()
         await producer.stop()

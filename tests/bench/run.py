@@ -28,11 +28,13 @@ RESULTS = Path("bench-results")
 
 
 def progress(label: str, done: int, total: int) -> None:
+    tty = sys.stdout.isatty()
+    if not tty and done < total and done % max(total // 10, 1):
+        return  # in a log, a line every tenth is enough
     width = 30
     filled = int(width * done / max(total, 1))
-    print(f"\r  {label:28} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", flush=True)
-    if done >= total:
-        print()
+    end = "" if tty and done < total else "\n"
+    print(f"\r  {label:28} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end=end, flush=True)
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
