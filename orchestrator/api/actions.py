@@ -1,4 +1,4 @@
-"""Operator actions over HTTP: each needs an ``X-Actor`` header and a JSON body with a reason.
+"""Operator actions over HTTP: a JSON body with a reason; the actor is the token's holder.
 
 Errors are JSON with a message: 400 bad input, 404 unknown request/system/hold, 409 an action
 not allowed now (the workflow's own reason).
@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from orchestrator.api.auth import PRINCIPAL, require
 from orchestrator.operations import ActionRefused, Directives, NotFound, Operations
 
 OPERATIONS = web.AppKey("operations", Operations)
@@ -24,12 +25,10 @@ def _error(status: int, message: str) -> web.Response:
 
 
 def action(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """Parse actor and body, run the action, map its refusals to HTTP answers."""
+    """Parse the body, run the action as the token's holder, map refusals to HTTP answers."""
 
     async def wrapped(request: web.Request) -> web.Response:
-        actor = request.headers.get("X-Actor", "").strip()
-        if not actor:
-            return _error(400, "operator actions need an X-Actor header naming who acts")
+        actor = request[PRINCIPAL].name
         try:
             body = await request.json() if request.can_read_body else {}
         except json.JSONDecodeError as exc:
@@ -143,13 +142,16 @@ async def _directive_action(request: web.Request, what: str) -> web.Response:
 
 
 def add_action_routes(app: web.Application) -> None:
-    app.router.add_post("/v1/requests/{request_id}/verification", verification)
-    app.router.add_post("/v1/requests/{request_id}/objection-decision", objection)
-    app.router.add_post("/v1/requests/{request_id}/extension", extension)
-    app.router.add_post("/v1/requests/{request_id}/cancellation", cancellation)
-    app.router.add_post("/v1/requests/{request_id}/systems/{system}/confirmation", system_confirmation)
-    app.router.add_post("/v1/holds", place_hold)
-    app.router.add_post("/v1/holds/{hold_id}/release", release_hold)
+    """Operators act on requests; legal holds and directives are the DPO's."""
+    app.router.add_post("/v1/requests/{request_id}/verification", require("operator", verification))
+    app.router.add_post("/v1/requests/{request_id}/objection-decision", require("operator", objection))
+    app.router.add_post("/v1/requests/{request_id}/extension", require("operator", extension))
+    app.router.add_post("/v1/requests/{request_id}/cancellation", require("operator", cancellation))
+    app.router.add_post(
+        "/v1/requests/{request_id}/systems/{system}/confirmation", require("operator", system_confirmation)
+    )
+    app.router.add_post("/v1/holds", require("dpo", place_hold))
+    app.router.add_post("/v1/holds/{hold_id}/release", require("dpo", release_hold))
     if DIRECTIVES in app:
-        app.router.add_post("/v1/directives", record_directive)
-        app.router.add_post("/v1/deaths", notify_death)
+        app.router.add_post("/v1/directives", require("dpo", record_directive))
+        app.router.add_post("/v1/deaths", require("dpo", notify_death))

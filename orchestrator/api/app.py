@@ -16,8 +16,11 @@ import uuid
 from typing import Any
 
 from aiohttp import web
+from temporalio.converter import PayloadCodec
 
 from orchestrator.api.actions import DIRECTIVES, OPERATIONS, add_action_routes
+from orchestrator.api.auth import TOKEN_BOOK, TokenBook, authenticate, require
+from orchestrator.api.codec import add_codec_routes
 from orchestrator.operations import Directives, Operations
 from workers.ledger import Ledger
 
@@ -92,20 +95,29 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def create_app(
-    ledger: Ledger, operations: Operations | None = None, directives: Directives | None = None
+    ledger: Ledger,
+    tokens: TokenBook,
+    operations: Operations | None = None,
+    directives: Directives | None = None,
+    codec: PayloadCodec | None = None,
+    ui_origins: list[str] | None = None,
 ) -> web.Application:
-    """The one registry of routes: reads from the ledger, operator actions through Temporal."""
-    app = web.Application()
+    """The one registry of routes, each with the least role that may call it."""
+    app = web.Application(middlewares=[authenticate])
     app[LEDGER] = ledger
+    app[TOKEN_BOOK] = tokens
     if directives is not None:
         app[DIRECTIVES] = directives
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/v1/requests", list_requests)
-    app.router.add_get("/v1/requests/overdue", list_overdue)
-    app.router.add_get("/v1/requests/{request_id}", get_request)
-    app.router.add_get("/v1/requests/{request_id}/report", get_report)
-    app.router.add_get("/v1/requests/{request_id}/audit", get_audit)
+    app.router.add_get("/v1/requests", require("viewer", list_requests))
+    app.router.add_get("/v1/requests/overdue", require("viewer", list_overdue))
+    app.router.add_get("/v1/requests/{request_id}", require("viewer", get_request))
+    # Reports carry the subject's personal data; the audit log names people and reasons.
+    app.router.add_get("/v1/requests/{request_id}/report", require("dpo", get_report))
+    app.router.add_get("/v1/requests/{request_id}/audit", require("dpo", get_audit))
     if operations is not None:
         app[OPERATIONS] = operations
         add_action_routes(app)
+    if codec is not None:
+        add_codec_routes(app, codec, ui_origins or [])
     return app

@@ -71,6 +71,21 @@ def _where_to_look(settings: Settings) -> None:
     print(f"  Temporal UI   {workflows}?query={query}")
     print(f"  HTTP API      {settings.api_url}/v1/requests  (GET /v1/requests/<request_id>[/report])")
     print(f"  Kafka broker  {settings.kafka_bootstrap}   PostgreSQL {settings.pg_host}:{settings.pg_port}")
+    if os.environ.get("PRIVACY_API_TOKENS"):
+        print("  API tokens    from PRIVACY_API_TOKENS (Authorization: Bearer <token>)")
+    else:
+        from orchestrator.api.auth import dev_tokens, token_for
+
+        dev_tokens(settings.state_dir)
+        print(f"  API tokens    {settings.state_dir / 'api-tokens.json'} (one each: viewer, operator, dpo)")
+        print(
+            f"                e.g. curl -H 'Authorization: Bearer {token_for(settings.state_dir, 'viewer')}' "
+            f"{settings.api_url}/v1/requests"
+        )
+        print(
+            f"  Decrypted payloads in the Temporal UI: set its codec endpoint to "
+            f"{settings.api_url}/codec/<dpo token>"
+        )
     print(f"  Logs          {settings.log_dir}")
     print("  Stop with     make stop")
 

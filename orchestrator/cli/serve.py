@@ -50,8 +50,10 @@ async def serve_worker(settings: Settings) -> None:
 
 async def serve_api(settings: Settings) -> None:
     from orchestrator.api.app import create_app
+    from orchestrator.api.auth import TokenBook
     from orchestrator.operations import Directives, Operations
     from orchestrator.policy.packs import load_packs
+    from workers.codec import codec_from_environment
     from workers.events import EventPublisher
     from workers.ledger import Ledger
     from workers.temporal_client import connect
@@ -61,7 +63,15 @@ async def serve_api(settings: Settings) -> None:
     publisher = EventPublisher(settings.kafka_bootstrap)
     await publisher.start()
     directives = Directives(ledger, load_packs(), publisher.publish)
-    runner = web.AppRunner(create_app(ledger, Operations(client, ledger), directives), access_log=None)
+    app = create_app(
+        ledger,
+        TokenBook.from_environment(settings.state_dir),
+        Operations(client, ledger),
+        directives,
+        codec=codec_from_environment(settings.state_dir),
+        ui_origins=[settings.temporal_ui_url, f"http://localhost:{settings.temporal_ui_port}"],
+    )
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.api_host, settings.api_port).start()
     mark_ready(settings, "api")

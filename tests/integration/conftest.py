@@ -33,6 +33,10 @@ from workers.temporal_client import connect
 
 ADA = {"email": "ada@example.org", "phone": "+2250700000001", "customer_id": "C-ADA-001"}
 TEST_PACKS = Path(__file__).resolve().parent / "packs"
+# One API token per role; the token's name (e.g. dpo@test) is the actor the audit log records.
+TOKENS = {role: f"test-token-for-the-{role}-role" for role in ("viewer", "operator", "dpo")}
+# One API token per role; the token's name is the actor the audit log records.
+TOKENS = {role: f"test-token-for-the-{role}-role" for role in ("viewer", "operator", "dpo")}
 
 
 async def _seed_test_tenant(settings: Settings) -> None:
@@ -108,9 +112,10 @@ class RunningStack:
         raise AssertionError(f"request {request_id} never reached {status}/{flag}/{reason}: {view}")
 
     async def api(
-        self, method: str, path: str, body: dict[str, Any] | None = None, actor: str | None = "dpo@test"
+        self, method: str, path: str, body: dict[str, Any] | None = None, role: str | None = "dpo"
     ) -> tuple[int, dict[str, Any]]:
-        headers = {"X-Actor": actor} if actor else {}
+        """Call our API as the test holder of ``role`` (None: without a token)."""
+        headers = {"Authorization": f"Bearer {TOKENS[role]}"} if role else {}
         async with (
             aiohttp.ClientSession() as http,
             http.request(method, self.settings.api_url + path, json=body, headers=headers) as response,
@@ -163,6 +168,8 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Runni
     }
     os.environ["PRIVACY_STATE_DIR"] = str(state_dir)
     os.environ["PRIVACY_PACKS_DIR"] = str(TEST_PACKS)
+    os.environ["PRIVACY_API_TOKENS"] = ",".join(f"{t}:{r}@test:{r}" for r, t in TOKENS.items())
+    os.environ["PRIVACY_API_TOKENS"] = ",".join(f"{t}:{r}@test:{r}" for r, t in TOKENS.items())
     os.environ.pop("PRIVACY_SANDBOX_DIR", None)
     for name, port in ports.items():
         os.environ[name] = str(port)

@@ -9,7 +9,7 @@ import aiohttp
 
 from infra.services import start_service
 from schemas import CONFIRMATIONS_TOPIC, DLQ_TOPIC, REQUEST_EVENTS_TOPIC
-from tests.integration.conftest import RunningStack, rights_request
+from tests.integration.conftest import TOKENS, RunningStack, rights_request
 
 # Art. 19: erasure is told to UPJUNOO's country partners and ad partners.
 TOLD_PARTNERS = dict.fromkeys(
@@ -100,7 +100,7 @@ async def test_access_report_lists_ada_in_every_system(stack: RunningStack):
     view = await stack.closed(request["request_id"])
     assert {s["outcome"] for s in view["systems"]} == {"exported"}
 
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {TOKENS['dpo']}"}) as http:
         url = f"{stack.settings.api_url}/v1/requests/{request['request_id']}"
         async with http.get(url) as response:
             assert response.status == 200
@@ -202,7 +202,7 @@ async def test_a_killed_worker_does_not_lose_or_repeat_an_erasure(stack: Running
 
 
 async def test_the_api_answers_unknown_and_malformed_ids_with_a_message(stack: RunningStack):
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {TOKENS['viewer']}"}) as http:
         async with http.get(
             f"{stack.settings.api_url}/v1/requests/00000000-0000-4000-8000-00000000abcd"
         ) as r:
