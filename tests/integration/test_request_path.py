@@ -202,7 +202,7 @@ async def test_a_killed_worker_does_not_lose_or_repeat_an_erasure(stack: Running
 
 
 async def test_the_api_answers_unknown_and_malformed_ids_with_a_message(stack: RunningStack):
-    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {TOKENS['viewer']}"}) as http:
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {TOKENS['dpo']}"}) as http:
         async with http.get(
             f"{stack.settings.api_url}/v1/requests/00000000-0000-4000-8000-00000000abcd"
         ) as r:
