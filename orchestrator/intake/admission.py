@@ -17,6 +17,7 @@ from orchestrator.policy.deadlines import compute_deadline
 from orchestrator.policy.identity import identity_match_step, verification_reason
 from orchestrator.policy.packs import PolicyPack
 from orchestrator.policy.plan import plan_request, supported_rights
+from orchestrator.policy.regions import REGIONS
 from orchestrator.workflows.models import RequestInput
 from schemas import REQUESTS_TOPIC, ContractViolation, decode_and_validate
 from schemas.models import RightsRequest
@@ -50,6 +51,7 @@ def admit_request(raw: bytes, packs: dict[str, PolicyPack]) -> Admission:
     escalation = pack.document.get("escalation", {})
     objection = pack.document.get("objection", {})
     fees = pack.document.get("fees")
+    transfers = pack.document.get("transfers")
     workflow_input = RequestInput(
         request_id=request.request_id,
         tenant=request.tenant,
@@ -71,6 +73,8 @@ def admit_request(raw: bytes, packs: dict[str, PolicyPack]) -> Admission:
         free_copies=int(fees["free_copies"]) if fees else None,
         absolute_objection_purposes=list(objection.get("absolute_purposes", [])),
         identity_match_step=identity_match_step(pack),
+        transfer_countries=sorted(REGIONS[transfers["only_to"]]) if transfers else None,
+        transfer_rule=transfers["citation"] if transfers else "",
         details_digest=hashlib.sha256(json.dumps(request.details, sort_keys=True).encode()).hexdigest(),
     )
     document = request.verification.get("document")

@@ -46,7 +46,10 @@ class RequestInput:
     free_copies: int | None = None  # access copies free of charge (fee rule), None when no fee rule
     # Automatic identity check: the system whose records must agree with every identity given.
     identity_match_step: SystemStep | None = None
-    details_digest: str = ""  # same subject, type and digest = a duplicate, merged after verification
+    details_digest: str = ""
+    # Countries personal data may go to (a policy's "no transfers outside the EU"); None: no limit.
+    transfer_countries: list[str] | None = None
+    transfer_rule: str = ""  # same subject, type and digest = a duplicate, merged after verification
     # Objections to these purposes are always honoured (direct marketing); others need a decision.
     absolute_objection_purposes: list[str] = field(default_factory=list)
 

@@ -15,17 +15,16 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
 
-from orchestrator.workflows import search
+from orchestrator.workflows import rules, search
 from orchestrator.workflows.escalation import next_checkpoint
 from orchestrator.workflows.models import (
-    OperatorDecision,
     RequestInput,
     RequestOutcome,
     RequestState,
     system_workflow_id,
 )
+from orchestrator.workflows.operator_updates import OperatorUpdates
 from orchestrator.workflows.system_task import SystemTaskWorkflow
 
 with workflow.unsafe.imports_passed_through():
@@ -49,7 +48,7 @@ MAX_REMINDERS = 20
 
 
 @workflow.defn(name="RequestWorkflow")
-class RequestWorkflow:
+class RequestWorkflow(OperatorUpdates):
     def __init__(self) -> None:
         self._state = RequestState()
         self._pending: set[str] = set()
@@ -97,8 +96,7 @@ class RequestWorkflow:
             await self._activity("compile_report", self._report_input(request), ReportSummary)
         destination = request.details.get("destination")
         if request.request_type == "portability" and isinstance(destination, dict) and destination.get("url"):
-            transfer = PortabilityTransfer(request.request_id, request.tenant, destination)
-            self._state.results["transfer"] = await self._activity("transfer_export", transfer, SystemResult)
+            self._state.results["transfer"] = await self._transfer(request, destination)
         await self._set_status("completed")
         return await self._close(request)
 
@@ -170,14 +168,24 @@ class RequestWorkflow:
         reason = self._state.objection.reason if self._state.objection else "cancelled"
         self._state.reason = f"objection refused: {reason}"
         for step in steps:
-            result = SystemResult(
-                step.system, step.action, "refused", workflow.now().isoformat(), error=reason
+            self._state.results[step.system] = await self._record_refusal(
+                request, step.system, step.action, reason
             )
-            self._state.results[step.system] = await self._activity(
-                "record_system_outcome",
-                SystemOutcomeInput(request.request_id, request.tenant, request.request_type, result),
-                SystemResult,
-            )
+
+    async def _record_refusal(
+        self,
+        request: RequestInput,
+        system: str,
+        action: str,
+        reason: str,
+        evidence: dict[str, Any] | None = None,
+    ) -> SystemResult:
+        refused = SystemResult(
+            system, action, "refused", workflow.now().isoformat(), evidence or {}, error=reason
+        )
+        outcome = SystemOutcomeInput(request.request_id, request.tenant, request.request_type, refused)
+        result: SystemResult = await self._activity("record_system_outcome", outcome, SystemResult)
+        return result
 
     async def _wait_for_holds(self, request: RequestInput) -> None:
         """A legal hold on the subject blocks erasure until an operator releases it."""
@@ -237,20 +245,30 @@ class RequestWorkflow:
         handle = await workflow.start_child_workflow(
             SystemTaskWorkflow.run,
             SystemTaskInput(
-                request_id=request.request_id,
-                tenant=request.tenant,
-                request_type=request.request_type,
-                subject=request.subject,
-                submitted_at=request.submitted_at,
-                step=step,
-                details=request.details,
-            ),
+                request.request_id,
+                request.tenant,
+                request.request_type,
+                request.subject,
+                request.submitted_at,
+                step,
+                request.details,
+            ),  # fmt: skip
             id=system_workflow_id(request.request_id, step.system),
         )
         self._children[step.system] = handle
         result: SystemResult = await handle
         self._state.results[step.system] = result
         self._pending.discard(step.system)
+
+    async def _transfer(self, request: RequestInput, destination: dict[str, Any]) -> SystemResult:
+        """Send the export to the named provider, unless the policy forbids that destination."""
+        reason = rules.transfer_refusal(request, str(destination.get("country") or "").upper())
+        if reason:
+            evidence = {"destination": destination.get("name"), "not_possible": reason}
+            return await self._record_refusal(request, "transfer", "transfer", reason, evidence)
+        transfer = PortabilityTransfer(request.request_id, request.tenant, destination)
+        result: SystemResult = await self._activity("transfer_export", transfer, SystemResult)
+        return result
 
     async def _escalate(self, request: RequestInput, kind: str) -> None:
         pending = sorted(self._pending)
@@ -277,90 +295,6 @@ class RequestWorkflow:
             ),
             None,
         )
-
-    # -- operator updates --------------------------------------------------------------------
-    @workflow.update
-    async def verify(self, decision: OperatorDecision) -> RequestState:
-        if self._state.verification is None:
-            self._state.verification = decision
-        return self._state
-
-    @verify.validator
-    def _validate_verify(self, decision: OperatorDecision) -> None:
-        if self._state.status != "awaiting_verification" and self._state.verification is None:
-            raise ApplicationError(f"request is {self._state.status}, not awaiting verification")
-        if decision.decision not in ("approve", "deny"):
-            raise ApplicationError("decision must be approve or deny")
-        if decision.decision == "deny" and not decision.reason.strip():
-            raise ApplicationError("a denial needs a reason")
-
-    @workflow.update
-    async def decide_objection(self, decision: OperatorDecision) -> RequestState:
-        if self._state.objection is None:
-            self._state.objection = decision
-        return self._state
-
-    @decide_objection.validator
-    def _validate_objection(self, decision: OperatorDecision) -> None:
-        if self._request.request_type != "objection":
-            raise ApplicationError(f"this is a {self._request.request_type} request, not an objection")
-        if decision.decision not in ("accept", "refuse"):
-            raise ApplicationError("decision must be accept or refuse")
-        if not decision.reason.strip():
-            raise ApplicationError("an objection decision needs its reasons")
-
-    @workflow.update
-    async def extend(self, decision: OperatorDecision) -> RequestState:
-        if "extended" not in self._state.flags:
-            assert self._request.extendable_until is not None
-            self._state.due_at = self._request.extendable_until
-            self._set_flag("extended", True)
-            self._set_flag("overdue", False)
-            workflow.upsert_search_attributes(
-                [search.DUE_AT.value_set(datetime.fromisoformat(self._state.due_at))]
-            )
-            self._wake = True
-            await self._set_status(self._state.status, reason=f"deadline extended: {decision.reason}")
-        return self._state
-
-    @extend.validator
-    def _validate_extend(self, decision: OperatorDecision) -> None:
-        if "extended" in self._state.flags:
-            raise ApplicationError("the deadline was already extended once")
-        if not decision.reason.strip():
-            raise ApplicationError("an extension needs the reasons given to the subject")
-        if self._request.extendable_until is None:
-            raise ApplicationError("the law of this jurisdiction allows no extension")
-        if workflow.now() > datetime.fromisoformat(self._request.due_at):
-            raise ApplicationError("an extension must be decided inside the first period")
-        if self._state.status in ("completed", "rejected", "cancelled"):
-            raise ApplicationError(f"request is already {self._state.status}")
-
-    @workflow.update
-    async def cancel(self, decision: OperatorDecision) -> RequestState:
-        if self._state.cancelled is None:
-            self._state.cancelled = decision
-            self._state.reason = f"cancelled: {decision.reason}"
-            self._wake = True
-        return self._state
-
-    @cancel.validator
-    def _validate_cancel(self, decision: OperatorDecision) -> None:
-        if self._state.status in ("completed", "rejected", "cancelled"):
-            raise ApplicationError(f"request is already {self._state.status}")
-        if not decision.reason.strip():
-            raise ApplicationError("a cancellation needs a reason")
-
-    def _hold_released_since(self, releases_seen: int) -> bool:
-        return self._state.holds_released > releases_seen or self._state.cancelled is not None
-
-    @workflow.signal
-    def hold_released(self) -> None:
-        self._state.holds_released += 1
-
-    @workflow.query
-    def state(self) -> RequestState:
-        return self._state
 
     # -- helpers -----------------------------------------------------------------------------
     def _set_flag(self, flag: str, on: bool) -> None:

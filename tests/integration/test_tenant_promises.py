@@ -455,3 +455,18 @@ async def test_identities_that_point_at_different_people_wait_for_an_operator(st
     await stack.publish(request)
     view = await stack.wait_status(request["request_id"], "awaiting_verification")
     assert view["reason"].startswith("automatic identity check failed: the phone given")
+
+
+async def test_jsm_sends_no_personal_data_to_parties_outside_the_eu(stack: RunningStack):
+    await stack.reseed()
+    request = rights_request(
+        "portability",
+        tenant="jsm",
+        jurisdiction="BE",
+        details={"destination": {"name": "US Telecom", "url": "http://127.0.0.1:9/import", "country": "US"}},
+    )
+    await stack.publish(request)
+    view = await stack.closed(request["request_id"])
+    transfer = next(s for s in view["systems"] if s["system"] == "transfer")
+    assert transfer["outcome"] == "refused"
+    assert "buiten de EU" in transfer["error"] and "US" in transfer["error"]
