@@ -116,7 +116,7 @@ class Operations:
             raise NotFound(f"no active hold {hold_id}")
         await self._ledger.audit.record(actor, "release_hold", None, reason, {"hold_id": hold_id})
         told = 0
-        for workflow_id in await self._ledger.open_requests_of_subject(
+        for workflow_id in await self._ledger.lookups.open_requests_of_subject(
             released["tenant"], released["subject_refs"]
         ):
             try:

@@ -76,22 +76,12 @@ class RequestActivities:
     @activity.defn(name="record_request_status")
     async def record_request_status(self, change: RequestStatusChange) -> None:
         await self._ledger.set_status(change)
-        await self._publisher.publish(
-            REQUEST_EVENTS_TOPIC,
-            key=change.request_id,
-            value={
-                "event_id": f"{change.request_id}:status:{change.status}",
-                "request_id": change.request_id,
-                "tenant": change.tenant,
-                "type": change.request_type,
-                "kind": "request_status",
-                "status": change.status,
-                "flags": change.flags,
-                "due_at": change.due_at,
-                "at": _now(),
-                **({"reason": change.reason} if change.reason else {}),
-            },
-        )
+        await self._event(
+            change.request_id, change.tenant, change.request_type,
+            "request_status", f"status:{change.status}",
+            status=change.status, flags=change.flags, due_at=change.due_at,
+            **({"reason": change.reason} if change.reason else {}),
+        )  # fmt: skip
         log.info("request %s is %s", change.request_id, change.status)
 
     @activity.defn(name="apply_system_action")
@@ -159,11 +149,11 @@ class RequestActivities:
     @activity.defn(name="find_duplicate")
     async def find_duplicate(self, query: DuplicateQuery) -> str | None:
         """An earlier open request of the same subject, type and details, already verified."""
-        return await self._ledger.open_duplicate(query)
+        return await self._ledger.lookups.open_duplicate(query)
 
     @activity.defn(name="count_previous_copies")
     async def count_previous_copies(self, query: SubjectQuery) -> int:
-        return await self._ledger.previous_copies(query.request_id, query.tenant, query.subject_refs)
+        return await self._ledger.lookups.previous_copies(query.request_id, query.tenant, query.subject_refs)
 
     @activity.defn(name="discard_identity_document")
     async def discard_identity_document(self, request_id: str) -> None:
@@ -174,20 +164,10 @@ class RequestActivities:
     @activity.defn(name="alert_operator")
     async def alert_operator(self, alert: OperatorAlert) -> None:
         """Tell operators (request events, log) which systems are silent, before or after the due date."""
-        await self._publisher.publish(
-            REQUEST_EVENTS_TOPIC,
-            key=alert.request_id,
-            value={
-                "event_id": f"{alert.request_id}:{alert.kind}:{alert.due_at}",
-                "request_id": alert.request_id,
-                "tenant": alert.tenant,
-                "type": alert.request_type,
-                "kind": alert.kind,
-                "due_at": alert.due_at,
-                "pending_systems": alert.pending_systems,
-                "at": _now(),
-            },
-        )
+        await self._event(
+            alert.request_id, alert.tenant, alert.request_type, alert.kind, f"{alert.kind}:{alert.due_at}",
+            due_at=alert.due_at, pending_systems=alert.pending_systems,
+        )  # fmt: skip
         log.warning(
             "request %s %s: %d system(s) silent, due %s: %s",
             alert.request_id,
@@ -200,19 +180,10 @@ class RequestActivities:
     @activity.defn(name="acknowledge_receipt")
     async def acknowledge_receipt(self, change: RequestStatusChange) -> None:
         """Confirm receipt where the law asks for it; the event is the evidence, sent once per request."""
-        await self._publisher.publish(
-            REQUEST_EVENTS_TOPIC,
-            key=change.request_id,
-            value={
-                "event_id": f"{change.request_id}:receipt_acknowledged",
-                "request_id": change.request_id,
-                "tenant": change.tenant,
-                "type": change.request_type,
-                "kind": "receipt_acknowledged",
-                "due_at": change.due_at,
-                "at": _now(),
-            },
-        )
+        await self._event(
+            change.request_id, change.tenant, change.request_type,
+            "receipt_acknowledged", "receipt_acknowledged", due_at=change.due_at,
+        )  # fmt: skip
 
     @activity.defn(name="transfer_export")
     async def transfer_export(self, transfer: PortabilityTransfer) -> SystemResult:
@@ -283,18 +254,19 @@ class RequestActivities:
     async def _publish_outcome(
         self, request_id: str, tenant: str, request_type: str, result: SystemResult
     ) -> None:
-        await self._publisher.publish(
-            REQUEST_EVENTS_TOPIC,
-            key=request_id,
-            value={
-                "event_id": f"{request_id}:system:{result.system}:{result.outcome}",
-                "request_id": request_id,
-                "tenant": tenant,
-                "type": request_type,
-                "kind": "system_outcome",
-                "system": result.system,
-                "action": result.action,
-                "outcome": result.outcome,
-                "at": result.confirmed_at or _now(),
-            },
-        )
+        await self._event(
+            request_id, tenant, request_type, "system_outcome", f"system:{result.system}:{result.outcome}",
+            system=result.system, action=result.action, outcome=result.outcome,
+            at=result.confirmed_at or _now(),
+        )  # fmt: skip
+
+    async def _event(
+        self, request_id: str, tenant: str, request_type: str, kind: str, change: str, **fields: Any
+    ) -> None:
+        """Publish a state change on privacy.request-events.v1; its id is deterministic, so a
+        re-publication by a retried activity is recognisable downstream. No personal data."""
+        value = {
+            "event_id": f"{request_id}:{change}", "request_id": request_id, "tenant": tenant,
+            "type": request_type, "kind": kind, "at": _now(), **fields,
+        }  # fmt: skip
+        await self._publisher.publish(REQUEST_EVENTS_TOPIC, key=request_id, value=value)

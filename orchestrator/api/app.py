@@ -75,12 +75,12 @@ async def list_requests(request: web.Request) -> web.Response:
     except ValueError:
         return _error(400, "limit must be a whole number")
     return web.json_response(
-        {"requests": await request.app[LEDGER].list_requests(status=status, limit=limit)}
+        {"requests": await request.app[LEDGER].lookups.list_requests(status=status, limit=limit)}
     )
 
 
 async def list_overdue(request: web.Request) -> web.Response:
-    return web.json_response({"requests": await request.app[LEDGER].overdue()})
+    return web.json_response({"requests": await request.app[LEDGER].lookups.overdue()})
 
 
 async def get_audit(request: web.Request) -> web.Response:

@@ -146,7 +146,7 @@ def cmd_request(args: argparse.Namespace, settings: Settings) -> int:
         ledger = await Ledger.connect(settings.pg_dsn())
         try:
             if args.action == "list":
-                _print_json(await ledger.list_requests(status=args.status))
+                _print_json(await ledger.lookups.list_requests(status=args.status))
                 return 0
             if args.action == "show":
                 found = await ledger.request(args.request_id)

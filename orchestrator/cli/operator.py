@@ -65,7 +65,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     ledger = await Ledger.connect(settings.pg_dsn())
     try:
         if args.operator == "overdue":
-            return _show(await ledger.overdue())
+            return _show(await ledger.lookups.overdue())
         if args.operator == "audit":
             if args.target == "verify":
                 broken = await ledger.audit.verify()

@@ -136,7 +136,7 @@ async def test_the_same_event_three_times_makes_one_request_and_one_run(stack: R
         w async for w in stack.client.list_workflows(f"WorkflowId STARTS_WITH '{workflow_id}/system/'")
     ]
     assert len(children) == len(view["systems"])
-    listed = await stack.ledger.list_requests(limit=500)
+    listed = await stack.ledger.lookups.list_requests(limit=500)
     assert [r["request_id"] for r in listed].count(request["request_id"]) == 1
     assert all(s["attempts"] == 1 for s in view["systems"]), "no system was asked twice"
 

@@ -1,0 +1,105 @@
+"""Look-ups across requests: one subject's other requests (fees, duplicates, holds), lists, overdue.
+
+Read-only queries over the ledger's tables, apart from the per-request writes in ``ledger``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from workers.messages import DuplicateQuery
+
+TERMINAL_STATUSES = ("completed", "rejected", "cancelled")
+
+
+class RequestLookups:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def previous_copies(self, request_id: str, tenant: str, subject_refs: list[str]) -> int:
+        """Access requests of the same subject that were answered before this one (fee rule)."""
+        value = await self._pool.fetchval(
+            """
+            SELECT count(*) FROM requests
+             WHERE tenant = $1 AND type = 'access' AND status = 'completed'
+               AND subject_refs && $2 AND request_id <> $3
+            """,
+            tenant,
+            subject_refs,
+            request_id,
+        )
+        return int(value)
+
+    async def open_duplicate(self, query: DuplicateQuery) -> str | None:
+        """The earliest other open, verified request of the subject with the same type and details."""
+        value = await self._pool.fetchval(
+            """
+            SELECT request_id FROM requests
+             WHERE tenant = $1 AND type = $2 AND subject_refs && $3 AND request_id <> $4
+               AND details_digest = $5 AND status = 'in_progress' AND received_at <= (
+                   SELECT received_at FROM requests WHERE request_id = $4)
+             ORDER BY received_at LIMIT 1
+            """,
+            query.tenant,
+            query.request_type,
+            query.subject_refs,
+            query.request_id,
+            query.details_digest,
+        )
+        return str(value) if value else None
+
+    async def open_requests_of_subject(self, tenant: str, subject_refs: list[str]) -> list[str]:
+        """Workflow ids of the subject's requests still open (to tell them a hold was released)."""
+        rows = await self._pool.fetch(
+            """
+            SELECT workflow_id FROM requests
+             WHERE tenant = $1 AND subject_refs && $2 AND NOT (status = ANY($3::text[]))
+            """,
+            tenant,
+            subject_refs,
+            list(TERMINAL_STATUSES),
+        )
+        return [r["workflow_id"] for r in rows]
+
+    async def overdue(self) -> list[dict[str, Any]]:
+        """Open requests past their due date (flagged or not yet flagged)."""
+        rows = await self._pool.fetch(
+            """
+            SELECT request_id, tenant, type, status, due_at, flags FROM requests
+             WHERE closed_at IS NULL AND (due_at < now() OR 'overdue' = ANY(flags)) ORDER BY due_at
+            """
+        )
+        return [
+            {
+                "request_id": str(r["request_id"]),
+                "tenant": r["tenant"],
+                "type": r["type"],
+                "status": r["status"],
+                "due_at": r["due_at"].isoformat(),
+                "flags": list(r["flags"]),
+            }
+            for r in rows
+        ]
+
+    async def list_requests(self, *, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch(
+            """
+            SELECT request_id, tenant, type, status, due_at, closed_at FROM requests
+             WHERE ($1::text IS NULL OR status = $1) ORDER BY received_at DESC LIMIT $2
+            """,
+            status,
+            limit,
+        )
+        return [
+            {
+                "request_id": str(r["request_id"]),
+                "tenant": r["tenant"],
+                "type": r["type"],
+                "status": r["status"],
+                "due_at": r["due_at"].isoformat(),
+                "closed_at": r["closed_at"].isoformat() if r["closed_at"] else None,
+            }
+            for r in rows
+        ]
