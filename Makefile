@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run stop status test unit integration lint bench clean
+.PHONY: install run stop status test unit integration lint bench chaos clean
 
 install: $(STAMP)
 
@@ -36,6 +36,10 @@ unit: install
 ## Benchmarks on the embedded stack: bare-Temporal ceiling vs our end-to-end, latency percentiles.
 bench: install
 	$(BIN)/python -m tests.bench.run
+
+## Fault run: kill -9 and restart every process, restart Temporal, duplicates; then invariants.
+chaos: install
+	$(BIN)/python -m tests.chaos.run
 
 lint: install
 	$(BIN)/ruff check schemas orchestrator workers infra tests

@@ -54,35 +54,6 @@ def percentiles(values: list[float]) -> dict[str, float]:
     }
 
 
-async def start_stack(state_dir: Path) -> Any:
-    from infra.bootstrap import ensure_database, ensure_topics
-    from infra.processes import free_port
-    from infra.sandbox.seed import seed_all
-    from infra.services import start_services
-    from infra.stack import Stack
-    from orchestrator.workflows.search import REGISTRATION
-    from workers.settings import Settings
-
-    os.environ["PRIVACY_STATE_DIR"] = str(state_dir)
-    for name in (
-        "PRIVACY_PG_PORT",
-        "PRIVACY_KAFKA_PORT",
-        "PRIVACY_TEMPORAL_PORT",
-        "PRIVACY_TEMPORAL_UI_PORT",
-        "PRIVACY_API_PORT",
-    ):
-        os.environ[name] = str(free_port())
-    settings = Settings()
-    stack = Stack(settings, REGISTRATION)
-    print("Starting the embedded stack and our services ...")
-    await asyncio.to_thread(stack.up)
-    await ensure_database(settings, settings.pg_database)
-    await ensure_topics(settings)
-    await seed_all(settings)
-    await asyncio.to_thread(start_services, settings)
-    return settings, stack
-
-
 async def bare_temporal(settings: Any, workflows: int, width: int) -> dict[str, Any]:
     from temporalio.client import Client
     from temporalio.worker import Worker
@@ -231,10 +202,11 @@ def chart(results: dict[str, Any], path: Path) -> None:
 
 
 async def main(requests: int, single: int) -> int:
-    from infra.services import stop_services
+    from infra.launch import launch, shut_down
+    from orchestrator.workflows.search import REGISTRATION
 
-    state = Path(tempfile.mkdtemp(prefix="privacy-bench-"))
-    settings, stack = await start_stack(state)
+    print("Starting the embedded stack and our services ...")
+    settings, stack = await launch(Path(tempfile.mkdtemp(prefix="privacy-bench-")), REGISTRATION)
     try:
         results: dict[str, Any] = {
             "date": datetime.now(UTC).isoformat(),
@@ -263,8 +235,7 @@ async def main(requests: int, single: int) -> int:
         print(f"written: {RESULTS / 'bench.json'}, {RESULTS / 'bench.png'}")
         return 0
     finally:
-        await asyncio.to_thread(stop_services, settings)
-        await asyncio.to_thread(stack.down)
+        await shut_down(settings, stack)
 
 
 if __name__ == "__main__":

@@ -20,11 +20,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from temporalio.client import Client
 
-from infra.bootstrap import ensure_database, ensure_topics
-from infra.processes import ProcessSupervisor, free_port
+from infra.bootstrap import ensure_database
+from infra.launch import launch, shut_down
+from infra.processes import ProcessSupervisor
 from infra.sandbox.seed import seed_all
-from infra.services import SERVICES, start_services, stop_services
-from infra.stack import Stack
 from orchestrator.cli.demo import publish, wait_closed
 from orchestrator.workflows.search import REGISTRATION
 from workers.ledger import Ledger
@@ -158,34 +157,14 @@ class RunningStack:
 
 @pytest.fixture(scope="session")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningStack]:
-    state_dir = tmp_path_factory.mktemp("privacy-state")
-    ports = {
-        "PRIVACY_PG_PORT": free_port(),
-        "PRIVACY_KAFKA_PORT": free_port(),
-        "PRIVACY_TEMPORAL_PORT": free_port(),
-        "PRIVACY_TEMPORAL_UI_PORT": free_port(),
-        "PRIVACY_API_PORT": free_port(),
-    }
-    os.environ["PRIVACY_STATE_DIR"] = str(state_dir)
     os.environ["PRIVACY_PACKS_DIR"] = str(TEST_PACKS)
     os.environ["PRIVACY_API_TOKENS"] = ",".join(f"{t}:{r}@test:{r}" for r, t in TOKENS.items())
-    os.environ["PRIVACY_API_TOKENS"] = ",".join(f"{t}:{r}@test:{r}" for r, t in TOKENS.items())
-    os.environ.pop("PRIVACY_SANDBOX_DIR", None)
-    for name, port in ports.items():
-        os.environ[name] = str(port)
-    settings = Settings()
-    infra = Stack(settings, REGISTRATION)
+    settings, infra = await launch(tmp_path_factory.mktemp("privacy-state"), REGISTRATION)
     try:
-        await asyncio.to_thread(infra.up)
-        await ensure_database(settings, settings.pg_database)
-        await ensure_topics(settings)
-        await seed_all(settings)
         await _seed_test_tenant(settings)
-        await asyncio.to_thread(start_services, settings)
         ledger = await Ledger.connect(settings.pg_dsn())
         client = await connect(settings, attempts=30)
-        yield RunningStack(settings, ledger, client, ProcessSupervisor(state_dir))
+        yield RunningStack(settings, ledger, client, ProcessSupervisor(settings.state_dir))
         await ledger.close()
     finally:
-        await asyncio.to_thread(stop_services, settings, SERVICES)
-        await asyncio.to_thread(infra.down)
+        await shut_down(settings, infra)
