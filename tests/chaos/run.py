@@ -52,6 +52,33 @@ async def seed(settings: Any, count: int) -> list[tuple[str, str, dict[str, str]
     return subjects
 
 
+async def confirm_manual_steps(settings: Any, views: dict[str, Any], confirmed: set[str]) -> None:
+    """Act as the operator for systems without an API (e.g. JSM's direct-mail processor)."""
+    import aiohttp
+
+    from orchestrator.api.auth import token_for
+    from orchestrator.policy.packs import load_packs
+    from orchestrator.policy.plan import plan_request
+
+    packs = load_packs()
+    headers = {"Authorization": f"Bearer {token_for(settings.state_dir, 'operator')}"}
+    async with aiohttp.ClientSession(headers=headers) as http:
+        for request_id, view in views.items():
+            if not view:
+                continue
+            manual = {s.system for s in plan_request(packs[view["tenant"]], view["type"])
+                      if s.connector["kind"] == "manual"}  # fmt: skip
+            for system in view["systems"]:
+                key = f"{request_id}/{system['system']}"
+                if system["system"] in manual and system["outcome"] == "pending" and key not in confirmed:
+                    url = (
+                        f"{settings.api_url}/v1/requests/{request_id}/systems/{system['system']}/confirmation"
+                    )
+                    async with http.post(url, json={"outcome": "notified", "reason": "letter sent"}) as reply:
+                        if reply.status == 200:
+                            confirmed.add(key)
+
+
 async def faults(settings: Any, stack: Any, log: list[str], stop: asyncio.Event) -> None:
     """Kill -9 and restart each of our processes, restart Temporal, one after another."""
     from infra.processes import ProcessSupervisor
@@ -62,17 +89,23 @@ async def faults(settings: Any, stack: Any, log: list[str], stop: asyncio.Event)
         await asyncio.sleep(4)
         if stop.is_set():
             return
-        if name == "temporal":
-            await asyncio.to_thread(stack.down, ("temporal",))
-            await asyncio.sleep(1)
-            await asyncio.to_thread(stack.up)
-            log.append(f"{time.strftime('%X')} restarted the Temporal dev server")
-        else:
-            supervisor.kill(name)
-            log.append(f"{time.strftime('%X')} SIGKILLed {name}")
-            await asyncio.sleep(1)
-            await asyncio.to_thread(start_service, settings, name)
-            log.append(f"{time.strftime('%X')} restarted {name}")
+        try:
+            if name == "temporal":
+                await asyncio.to_thread(stack.down, ("temporal",))
+                await asyncio.sleep(1)
+                await asyncio.to_thread(stack.up)
+                log.append(f"{time.strftime('%X')} restarted the Temporal dev server")
+            else:
+                supervisor.kill(name)
+                log.append(f"{time.strftime('%X')} SIGKILLed {name}")
+                await asyncio.sleep(1)
+                started = time.monotonic()
+                await asyncio.to_thread(start_service, settings, name)
+                log.append(
+                    f"{time.strftime('%X')} restarted {name}, ready in {time.monotonic() - started:.1f}s"
+                )
+        except Exception as exc:  # noqa: BLE001 - a restart that fails is a finding, not the end of the run
+            log.append(f"{time.strftime('%X')} FAILED to restart {name}: {exc}")
 
 
 async def republish_confirmations(settings: Any, count: int) -> int:
@@ -112,7 +145,7 @@ async def main(count: int, timeout: float) -> int:
     try:
         subjects = await seed(settings, count)
         requests = [rights_request(t, "erasure", s, j) for t, j, s in subjects]
-        bad = [b"{broken json " + str(i).encode() for i in range(5)]
+        bad = [b"{broken json " + str(i).encode() for i in range(0, len(requests), 50)]
         stop = asyncio.Event()
         chaos = asyncio.create_task(faults(settings, stack, fault_log, stop))
         print(f"Publishing {len(requests)} erasure requests (a fifth of them twice) while faults happen ...")
@@ -126,9 +159,11 @@ async def main(count: int, timeout: float) -> int:
         client = await connect(settings, attempts=30)
         deadline = time.monotonic() + timeout
         views: dict[str, Any] = {}
+        confirmed: set[str] = set()
         while time.monotonic() < deadline:
             for r in requests:
                 views[r["request_id"]] = await ledger.request(r["request_id"])
+            await confirm_manual_steps(settings, views, confirmed)
             done = sum(1 for v in views.values() if v and v["status"] in TERMINAL_STATUSES)
             print(f"\r  {done}/{len(requests)} requests closed", end="", flush=True)
             if done == len(requests):
@@ -184,6 +219,7 @@ async def main(count: int, timeout: float) -> int:
         result = {
             "requests": len(requests),
             "duplicates_published": len(requests) // 5,
+            "manual_steps_confirmed_by_operator": len(confirmed),
             "bad_events": len(bad),
             "dlq_records": len(dlq),
             "confirmations_replayed": replayed,
