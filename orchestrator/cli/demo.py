@@ -53,14 +53,16 @@ async def wait_closed(
     """Poll the ledger until every request is terminal or ``timeout`` passes."""
     deadline = time.monotonic() + timeout
     found: dict[str, dict[str, Any]] = {}
+    shown = -1
     while True:
         for request_id in request_ids:
             view = await ledger.request(request_id)
             if view is not None:
                 found[request_id] = view
         closed = sum(1 for v in found.values() if v["status"] in TERMINAL_STATUSES)
-        if progress:
+        if progress and closed != shown:
             print(f"\r  {closed}/{len(request_ids)} requests closed", end="", flush=True)
+            shown = closed
         if closed == len(request_ids) or time.monotonic() > deadline:
             if progress:
                 print()
