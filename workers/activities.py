@@ -11,6 +11,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry import trace
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -37,6 +38,7 @@ from workers.report import build_report, render_html
 from workers.transfers import HttpTransfers
 
 log = logging.getLogger(__name__)
+TRACER = trace.get_tracer("privacy.connectors")
 
 # The outcome an action has once it is done, used when an earlier attempt already did it.
 DONE_OUTCOME = {
@@ -97,6 +99,12 @@ class RequestActivities:
             assert stored is not None
             return stored
         connector = self._connectors.for_kind(step.connector["kind"])
+        # No personal data in span attributes: system, kind, action, tenant, request type only.
+        span = TRACER.start_span(
+            f"connector {step.connector['kind']} {step.action}",
+            attributes={"privacy.system": step.system, "privacy.tenant": task.tenant,
+                        "privacy.request_type": task.request_type, "privacy.request_id": task.request_id},
+        )  # fmt: skip
         try:
             located = None
             if step.mutates:
@@ -105,9 +113,12 @@ class RequestActivities:
                 )
             done = await connector.perform(task)
         except ConnectorError as exc:
+            span.set_attribute("error.type", "ConnectorError")
             if exc.retryable:
                 raise
             raise ApplicationError(str(exc), type="ConnectorConfigError", non_retryable=True) from exc
+        finally:
+            span.end()
         evidence = dict(done.evidence)
         outcome = done.outcome
         if outcome == "not_found" and located:

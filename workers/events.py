@@ -8,6 +8,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from schemas import validate
+from workers.telemetry import trace_headers
 
 
 class EventPublisher:
@@ -30,4 +31,6 @@ class EventPublisher:
 
     async def publish(self, topic: str, key: str, value: dict[str, Any]) -> None:
         validate(topic, value)
-        await self._producer.send_and_wait(topic, json.dumps(value, default=str).encode(), key=key.encode())
+        await self._producer.send_and_wait(
+            topic, json.dumps(value, default=str).encode(), key=key.encode(), headers=trace_headers()
+        )

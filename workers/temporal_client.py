@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from temporalio.client import Client
+from temporalio.contrib.opentelemetry import TracingInterceptor
 
 from workers.codec import codec_from_environment, encrypted_converter
 from workers.settings import Settings
@@ -19,6 +20,9 @@ async def connect(settings: Settings, *, attempts: int = 1) -> Client:
                 settings.temporal_address,
                 namespace=settings.temporal_namespace,
                 data_converter=converter,
+                # Carries the trace context into workflows, children and activities (workers
+                # built from this client inherit it); a no-op when no tracer is configured.
+                interceptors=[TracingInterceptor()],
             )
         except RuntimeError:
             if attempt == attempts:

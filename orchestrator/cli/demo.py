@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaProducer
 from schemas import REQUESTS_TOPIC
 from workers.ledger import TERMINAL_STATUSES, Ledger
 from workers.settings import Settings
+from workers.telemetry import trace_headers
 
 ADA = {"email": "ada@example.org", "phone": "+2250700000001", "customer_id": "C-ADA-001"}
 CHLOE = {"email": "chloe@example.org"}
@@ -42,7 +43,7 @@ async def publish(
         for value in values:
             raw = value if isinstance(value, bytes) else json.dumps(value).encode()
             key = value["request_id"].encode() if isinstance(value, dict) else None
-            await producer.send_and_wait(topic, raw, key=key)
+            await producer.send_and_wait(topic, raw, key=key, headers=trace_headers())
     finally:
         await producer.stop()
 

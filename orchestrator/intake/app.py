@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 import faust
+from faust.contrib.opentelemetry import setup_opentelemetry
 
 from orchestrator.intake.admission import admit_request, dlq_key, dlq_record
 from orchestrator.intake.router import IntakeRouter
@@ -82,6 +83,7 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
         broker_session_timeout=10.0,
         broker_heartbeat_interval=2.0,
     )
+    setup_opentelemetry(app)  # continues the producer's trace from the traceparent header
     requests_topic = app.topic(REQUESTS_TOPIC, value_serializer="raw", key_serializer="raw")
     confirmations_topic = app.topic(CONFIRMATIONS_TOPIC, value_serializer="raw", key_serializer="raw")
     dlq_topic = app.topic(DLQ_TOPIC, value_serializer="raw", key_serializer="raw")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from orchestrator.workflows.request import RequestWorkflow
 from orchestrator.workflows.retention import RetentionExpiryWorkflow
@@ -15,4 +16,9 @@ def build_workflow_worker(client: Client, task_queue: str) -> Worker:
         client,
         task_queue=task_queue,
         workflows=[RequestWorkflow, SystemTaskWorkflow, RetentionExpiryWorkflow],
+        # The sandbox re-imports modules per workflow; passing opentelemetry through lets workflow
+        # spans reach the process's tracer provider (otherwise they go to a no-op one).
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules("opentelemetry")
+        ),
     )

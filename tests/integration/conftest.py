@@ -32,10 +32,15 @@ from workers.temporal_client import connect
 
 ADA = {"email": "ada@example.org", "phone": "+2250700000001", "customer_id": "C-ADA-001"}
 TEST_PACKS = Path(__file__).resolve().parent / "packs"
+
+
 # One API token per role; the token's name (e.g. dpo@test) is the actor the audit log records.
 TOKENS = {role: f"test-token-for-the-{role}-role" for role in ("viewer", "operator", "dpo")}
-# One API token per role; the token's name is the actor the audit log records.
-TOKENS = {role: f"test-token-for-the-{role}-role" for role in ("viewer", "operator", "dpo")}
+
+
+def traces_dir(factory: pytest.TempPathFactory) -> Path:
+    """Where our services write their spans (PRIVACY_OTEL_EXPORTER=jsonl:...) in a test session."""
+    return factory.getbasetemp() / "traces"
 
 
 async def _seed_test_tenant(settings: Settings) -> None:
@@ -159,6 +164,7 @@ class RunningStack:
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningStack]:
     os.environ["PRIVACY_PACKS_DIR"] = str(TEST_PACKS)
     os.environ["PRIVACY_API_TOKENS"] = ",".join(f"{t}:{r}@test:{r}" for r, t in TOKENS.items())
+    os.environ["PRIVACY_OTEL_EXPORTER"] = f"jsonl:{traces_dir(tmp_path_factory)}"
     settings, infra = await launch(tmp_path_factory.mktemp("privacy-state"), REGISTRATION)
     try:
         await _seed_test_tenant(settings)
