@@ -1,6 +1,7 @@
 """Create and fill the sandbox systems of every tenant folder under ``infra/sandbox/``.
 
-Each ``<tenant>/<database>.sql`` creates one database's tables and upserts the demo people
+Each ``<tenant>/<database>.sql`` creates one database's tables (after its shared shape from
+``shapes/``, when ``systems.json`` names one) and upserts the demo people
 (``ON CONFLICT ... DO UPDATE``): seeding twice is harmless, and re-seeding restores a demo
 subject erased or anonymised by an earlier run. Recording files are written for every row.
 """
@@ -19,6 +20,7 @@ from infra.bootstrap import ensure_database
 from workers.settings import Settings
 
 SANDBOX_ROOT = Path(__file__).resolve().parent
+SHAPES = SANDBOX_ROOT / "shapes"
 
 
 def tenant_folders() -> list[Path]:
@@ -34,10 +36,15 @@ async def seed_all(settings: Settings) -> dict[str, int]:
     """Seed every tenant; returns rows of recordings written per tenant."""
     written = {}
     for folder in tenant_folders():
+        shapes: dict[str, str] = systems_config(folder).get("shapes", {})
         for sql_file in sorted(folder.glob("*.sql")):
             await ensure_database(settings, sql_file.stem)
             conn = await asyncpg.connect(settings.pg_dsn(sql_file.stem))
             try:
+                # A system of a common kind (a CRM, a marketing tool) gets its tables from the
+                # shared shape; the tenant's file adds its own tables and its demo people.
+                if sql_file.stem in shapes:
+                    await conn.execute((SHAPES / f"{shapes[sql_file.stem]}.sql").read_text("utf-8"))
                 await conn.execute(sql_file.read_text("utf-8"))
             finally:
                 await conn.close()

@@ -1,16 +1,5 @@
 -- Nexio customer relationship data.
 -- Seeding resets the demo people to this state (ON CONFLICT DO UPDATE), so it can run again.
-CREATE TABLE IF NOT EXISTS customers (
-    customer_id         text PRIMARY KEY,
-    email               text NOT NULL,
-    phone               text,
-    full_name           text NOT NULL,
-    country             text NOT NULL,
-    created_at          timestamptz NOT NULL DEFAULT now(),
-    restricted          boolean NOT NULL DEFAULT false,
-    marketing_opt_out   boolean NOT NULL DEFAULT false,
-    processing_objected boolean NOT NULL DEFAULT false
-);
 INSERT INTO customers (customer_id, email, phone, full_name, country, created_at, restricted, marketing_opt_out, processing_objected) VALUES
     ('C-ADA-001', 'ada@example.org', '+2250700000001', 'Ada Lovelace', 'BE', '2024-03-01T09:00:00Z', false, false, false),
     ('C-NEX-002', 'lotte@example.org', '+31600000002', 'Lotte de Vries', 'NL', '2024-03-01T09:00:00Z', false, false, false)

@@ -1,13 +1,5 @@
 -- UPJUNOO CRM: customer accounts of the ride and delivery apps.
 -- Seeding resets the demo people to this state (ON CONFLICT DO UPDATE), so it can run again.
-CREATE TABLE IF NOT EXISTS customers (
-    customer_id text PRIMARY KEY,
-    email       text NOT NULL,
-    phone       text,
-    full_name   text NOT NULL,
-    country     text NOT NULL,
-    created_at  timestamptz NOT NULL DEFAULT now()
-);
 CREATE TABLE IF NOT EXISTS addresses (
     customer_id text NOT NULL,
     label       text NOT NULL,
@@ -27,9 +19,6 @@ INSERT INTO addresses (customer_id, label, line1, city, country) VALUES
     ('C-BRU-002', 'home', '5 avenue du Commerce',       'Kinshasa', 'CD'),
     ('C-CHL-003', 'home', '1200 rue Sainte-Catherine',  'Montréal', 'CA')
 ON CONFLICT (customer_id, label) DO UPDATE SET line1 = EXCLUDED.line1, city = EXCLUDED.city, country = EXCLUDED.country;
--- Flags for restriction (Art. 18), objection and consent withdrawal; reset for the demo people.
-ALTER TABLE customers ADD COLUMN IF NOT EXISTS restricted boolean NOT NULL DEFAULT false;
-ALTER TABLE customers ADD COLUMN IF NOT EXISTS marketing_opt_out boolean NOT NULL DEFAULT false;
-ALTER TABLE customers ADD COLUMN IF NOT EXISTS processing_objected boolean NOT NULL DEFAULT false;
+-- Reset the flags of the demo people (restriction, objection, consent withdrawal).
 UPDATE customers SET restricted = false, marketing_opt_out = false, processing_objected = false
  WHERE customer_id IN ('C-ADA-001', 'C-BRU-002', 'C-CHL-003');

@@ -1,25 +1,4 @@
 -- UPJUNOO marketing tool: contacts and advertising identifiers (asynchronous, confirms on Kafka).
-CREATE TABLE IF NOT EXISTS contacts (
-    contact_id     text PRIMARY KEY,
-    email          text,
-    phone          text,
-    advertising_id text,
-    purposes       text[] NOT NULL,
-    opted_in_at    timestamptz NOT NULL
-);
-ALTER TABLE contacts ADD COLUMN IF NOT EXISTS restricted boolean NOT NULL DEFAULT false;
--- Subjects who withdrew consent or objected: an import must not add them again.
-CREATE TABLE IF NOT EXISTS suppressions (
-    identity      text NOT NULL,
-    value         text NOT NULL,
-    suppressed_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (identity, value)
-);
-CREATE TABLE IF NOT EXISTS processed_tasks (
-    task_id      text PRIMARY KEY,
-    outcome      text NOT NULL,
-    processed_at timestamptz NOT NULL DEFAULT now()
-);
 INSERT INTO contacts (contact_id, email, phone, advertising_id, purposes, opted_in_at) VALUES
     ('M-ADA-1', 'ada@example.org',   '+2250700000001', 'ad-7f3e9a1c', ARRAY['marketing', 'advertising'], '2024-02-01T09:05:00Z'),
     ('M-CHL-1', 'chloe@example.org', '+15145550003',   'ad-22b0c4d1', ARRAY['marketing'],                '2025-01-20T15:50:00Z')
