@@ -40,7 +40,7 @@ class Operations:
         self._ledger = ledger
 
     async def _update(self, request_id: str, update: str, decision: OperatorDecision) -> RequestState:
-        if await self._ledger.request(request_id) is None:
+        if not await self._ledger.has_request(request_id):
             raise NotFound(f"no request with request_id {request_id}")
         handle = self._client.get_workflow_handle(request_workflow_id(request_id))
         try:

@@ -266,6 +266,9 @@ class Ledger:
         )
         return _result_from_row(row) if row else None
 
+    async def has_request(self, request_id: str) -> bool:
+        return bool(await self._pool.fetchval("SELECT 1 FROM requests WHERE request_id = $1", request_id))
+
     async def request(self, request_id: str) -> dict[str, Any] | None:
         """The request and every system's part in it, as the API shows it."""
         row = await self._pool.fetchrow("SELECT * FROM requests WHERE request_id = $1", request_id)

@@ -66,40 +66,36 @@ class RequestLookups:
     async def overdue(self) -> list[dict[str, Any]]:
         """Open requests past their due date (flagged or not yet flagged)."""
         rows = await self._pool.fetch(
-            """
-            SELECT request_id, tenant, type, status, due_at, flags FROM requests
+            f"""
+            SELECT {SUMMARY_COLUMNS} FROM requests
              WHERE closed_at IS NULL AND (due_at < now() OR 'overdue' = ANY(flags)) ORDER BY due_at
             """
         )
-        return [
-            {
-                "request_id": str(r["request_id"]),
-                "tenant": r["tenant"],
-                "type": r["type"],
-                "status": r["status"],
-                "due_at": r["due_at"].isoformat(),
-                "flags": list(r["flags"]),
-            }
-            for r in rows
-        ]
+        return [_summary(r) for r in rows]
 
     async def list_requests(self, *, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         rows = await self._pool.fetch(
-            """
-            SELECT request_id, tenant, type, status, due_at, closed_at FROM requests
+            f"""
+            SELECT {SUMMARY_COLUMNS} FROM requests
              WHERE ($1::text IS NULL OR status = $1) ORDER BY received_at DESC LIMIT $2
             """,
             status,
             limit,
         )
-        return [
-            {
-                "request_id": str(r["request_id"]),
-                "tenant": r["tenant"],
-                "type": r["type"],
-                "status": r["status"],
-                "due_at": r["due_at"].isoformat(),
-                "closed_at": r["closed_at"].isoformat() if r["closed_at"] else None,
-            }
-            for r in rows
-        ]
+        return [_summary(r) for r in rows]
+
+
+SUMMARY_COLUMNS = "request_id, tenant, type, status, flags, due_at, closed_at"
+
+
+def _summary(row: asyncpg.Record) -> dict[str, Any]:
+    """One line of a request listing (no personal data)."""
+    return {
+        "request_id": str(row["request_id"]),
+        "tenant": row["tenant"],
+        "type": row["type"],
+        "status": row["status"],
+        "flags": list(row["flags"]),
+        "due_at": row["due_at"].isoformat(),
+        "closed_at": row["closed_at"].isoformat() if row["closed_at"] else None,
+    }

@@ -94,7 +94,7 @@ class IntakeRouter:
         """Hand a system's answer to its waiting workflow; ContractViolation if it has none."""
         known = await self._ledger.system_result(confirmation.request_id, confirmation.system)
         if known is None:
-            if await self._ledger.request(confirmation.request_id) is None:
+            if not await self._ledger.has_request(confirmation.request_id):
                 raise ContractViolation(
                     "unknown_request", f"request_id: {confirmation.request_id} is not known"
                 )

@@ -21,7 +21,8 @@ class KafkaConfirmConnector(Connector):
     async def locate(self, task: SystemTaskInput) -> int:
         raise ConnectorError("an asynchronous system is searched by its own side", retryable=False)
 
-    async def _send(self, task: SystemTaskInput) -> ConnectorResult:
+    async def perform(self, task: SystemTaskInput) -> ConnectorResult:
+        """Every action is the same here: send the task; the system does the work and answers."""
         topic = task.step.connector.get("topic", SYSTEM_TASKS_TOPIC)
         await self._publisher.publish(
             topic,
@@ -41,25 +42,7 @@ class KafkaConfirmConnector(Connector):
         return ConnectorResult("pending", evidence={"task_topic": topic})
 
     async def export(self, task: SystemTaskInput) -> ConnectorResult:
-        return await self._send(task)
+        return await self.perform(task)
 
     async def erase(self, task: SystemTaskInput) -> ConnectorResult:
-        return await self._send(task)
-
-    async def anonymise(self, task: SystemTaskInput) -> ConnectorResult:
-        return await self._send(task)
-
-    async def retain(self, task: SystemTaskInput) -> ConnectorResult:
-        return await self._send(task)
-
-    async def rectify(self, task: SystemTaskInput) -> ConnectorResult:
-        return await self._send(task)
-
-    async def restrict(self, task: SystemTaskInput) -> ConnectorResult:
-        return await self._send(task)
-
-    async def stop_processing(self, task: SystemTaskInput) -> ConnectorResult:
-        return await self._send(task)
-
-    async def notify(self, task: SystemTaskInput) -> ConnectorResult:
-        return await self._send(task)
+        return await self.perform(task)
