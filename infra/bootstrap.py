@@ -10,6 +10,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from schemas.contract import ALL_TOPICS
+from workers.opendsr.registration import register_directory
+from workers.opendsr.store import PartnerStore
 from workers.settings import Settings
 
 TOPIC_PARTITIONS = 4
@@ -50,3 +52,14 @@ async def ensure_topics(settings: Settings, topics: tuple[str, ...] = ALL_TOPICS
                 )
     finally:
         await admin.close()
+
+
+async def register_sandbox_partners(settings: Settings) -> list[dict[str, object]]:
+    """Register the running sandbox partners (their discovery and certificates) with our ledger."""
+    pool = await asyncpg.create_pool(settings.pg_dsn(), min_size=1, max_size=2)
+    try:
+        return await register_directory(
+            PartnerStore(pool), settings.sandbox_dir / "partners" / "directory.json"
+        )
+    finally:
+        await pool.close()

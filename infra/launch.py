@@ -7,7 +7,7 @@ import asyncio
 import os
 from pathlib import Path
 
-from infra.bootstrap import ensure_database, ensure_topics
+from infra.bootstrap import ensure_database, ensure_topics, register_sandbox_partners
 from infra.processes import free_port
 from infra.sandbox.seed import seed_all
 from infra.services import SERVICES, start_services, stop_services
@@ -37,6 +37,7 @@ async def launch(state_dir: Path, search_attributes: dict[str, str]) -> tuple[Se
         await ensure_topics(settings)
         await seed_all(settings)
         await asyncio.to_thread(start_services, settings)
+        await register_sandbox_partners(settings)
     except BaseException:
         await shut_down(settings, stack)  # leave nothing half-started behind
         raise

@@ -143,6 +143,16 @@ class RequestActivities:
             await self._publish_outcome(task.request_id, task.tenant, task.request_type, result)
         return result
 
+    @activity.defn(name="cancel_partner_request")
+    async def cancel_partner_request(self, task: SystemTaskInput) -> dict[str, Any]:
+        """The request was cancelled: withdraw it from the partner it went to (OpenDSR DELETE)."""
+        answer = await self._connectors.opendsr.cancel(task)
+        await self._event(
+            task.request_id, task.tenant, task.request_type, "partner_cancellation",
+            f"partner_cancellation:{task.step.system}", system=task.step.system, **answer,
+        )  # fmt: skip
+        return answer
+
     @activity.defn(name="record_system_outcome")
     async def record_system_outcome(self, given: SystemOutcomeInput) -> SystemResult:
         return await self._store_outcome(given.request_id, given.tenant, given.request_type, given.result)

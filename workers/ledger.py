@@ -21,6 +21,8 @@ from workers.holds import SCHEMA_SQL as HOLDS_SQL
 from workers.holds import HoldStore
 from workers.lookups import TERMINAL_STATUSES, RequestLookups
 from workers.messages import FINAL_OUTCOMES, RequestStatusChange, SystemResult
+from workers.opendsr.store import SCHEMA_SQL as PARTNERS_SQL
+from workers.opendsr.store import PartnerStore
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -107,11 +109,15 @@ class Ledger:
     def directives(self) -> DirectiveStore:
         return DirectiveStore(self._pool)
 
+    @property
+    def partners(self) -> PartnerStore:
+        return PartnerStore(self._pool)
+
     async def ensure_schema(self) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
             # Several processes start at once; the advisory lock serialises the DDL.
             await conn.execute("SELECT pg_advisory_xact_lock(7203311)")
-            await conn.execute(SCHEMA_SQL + HOLDS_SQL + AUDIT_SQL + DIRECTIVES_SQL)
+            await conn.execute(SCHEMA_SQL + HOLDS_SQL + AUDIT_SQL + DIRECTIVES_SQL + PARTNERS_SQL)
 
     async def record_request(
         self,

@@ -41,7 +41,7 @@ class SystemStep:
     @property
     def asynchronous(self) -> bool:
         """The answer comes later (Kafka confirmation or an operator), not from the activity."""
-        return self.connector.get("kind") in ("kafka_confirm", "manual")
+        return self.connector.get("kind") in ("kafka_confirm", "manual", "opendsr")
 
     @property
     def mutates(self) -> bool:

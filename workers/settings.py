@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -62,6 +63,20 @@ class Settings:
     @property
     def api_url(self) -> str:
         return f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def callback_base_url(self) -> str:
+        """Where partners reach our callback gateway (the API), as they see it."""
+        return _env("PRIVACY_CALLBACK_BASE_URL", self.api_url).rstrip("/")
+
+    @property
+    def callback_max_age(self) -> timedelta:
+        """How old a partner's signed callback may be before it counts as a replay."""
+        raw = _env("PRIVACY_CALLBACK_MAX_AGE_SECONDS", "600")
+        try:
+            return timedelta(seconds=float(raw))
+        except ValueError:
+            raise SystemExit(f"PRIVACY_CALLBACK_MAX_AGE_SECONDS={raw!r} is not a number of seconds") from None
 
     @property
     def sandbox_dir(self) -> Path:

@@ -26,7 +26,12 @@ async def build_activity_worker(client: Client, settings: Settings, stack: Async
     pools = DatabasePools(settings.pg_dsn)
     stack.push_async_callback(pools.close)
     activities = RequestActivities(
-        ledger, publisher, ConnectorRegistry(pools, publisher, settings.sandbox_dir), HttpTransfers()
+        ledger,
+        publisher,
+        ConnectorRegistry(
+            pools, publisher, settings.sandbox_dir, ledger.partners, settings.callback_base_url
+        ),
+        HttpTransfers(),
     )
     return Worker(
         client,
@@ -45,6 +50,7 @@ async def build_activity_worker(client: Client, settings: Settings, stack: Async
             activities.erase_after_retention,
             activities.match_identities,
             activities.find_duplicate,
+            activities.cancel_partner_request,
         ],
         max_concurrent_activities=50,
     )

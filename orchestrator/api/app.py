@@ -7,6 +7,7 @@
 ``GET /v1/requests/{request_id}/audit``  operator actions on the request
 ``POST …/verification|objection-decision|extension|cancellation``, ``POST …/systems/{s}/confirmation``,
 ``POST /v1/holds``, ``POST /v1/holds/{hold_id}/release``  operator actions (orchestrator.api.actions)
+``POST /opendsr/v2/callbacks/{tenant}/{system}``  signed partner callbacks (orchestrator.api.callbacks)
 ``GET /healthz``                         liveness
 """
 
@@ -20,6 +21,7 @@ from temporalio.converter import PayloadCodec
 
 from orchestrator.api.actions import DIRECTIVES, OPERATIONS, add_action_routes
 from orchestrator.api.auth import TOKEN_BOOK, TokenBook, authenticate, require
+from orchestrator.api.callbacks import CallbackGateway, add_callback_routes
 from orchestrator.api.codec import add_codec_routes
 from orchestrator.operations import Directives, Operations
 from workers.ledger import Ledger
@@ -101,6 +103,7 @@ def create_app(
     directives: Directives | None = None,
     codec: PayloadCodec | None = None,
     ui_origins: list[str] | None = None,
+    callbacks: CallbackGateway | None = None,
 ) -> web.Application:
     """The one registry of routes, each with the least role that may call it."""
     app = web.Application(middlewares=[authenticate])
@@ -120,4 +123,6 @@ def create_app(
         add_action_routes(app)
     if codec is not None:
         add_codec_routes(app, codec, ui_origins or [])
+    if callbacks is not None:
+        add_callback_routes(app, callbacks)
     return app

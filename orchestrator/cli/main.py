@@ -91,6 +91,7 @@ def _where_to_look(settings: Settings) -> None:
 
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    from infra.bootstrap import register_sandbox_partners
     from infra.services import start_services
     from infra.stack import Stack
     from orchestrator.cli.demo import run_demo
@@ -101,6 +102,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     _bootstrap(settings)
     print("Starting our services (sandbox systems, worker, intake, API)...")
     start_services(settings)
+    asyncio.run(register_sandbox_partners(settings))
     _print_status(settings)
     code = 0
     if not args.no_demo:
@@ -175,6 +177,7 @@ def cmd_request(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from orchestrator.cli.operator import add_operator_commands
+    from orchestrator.cli.partners import add_partner_commands
     from schemas import REQUESTS_TOPIC
 
     parser = argparse.ArgumentParser(
@@ -211,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--html", action="store_true")
     request.set_defaults(func=cmd_request)
     add_operator_commands(sub)
+    add_partner_commands(sub)
     return parser
 
 

@@ -51,6 +51,7 @@ async def serve_worker(settings: Settings) -> None:
 async def serve_api(settings: Settings) -> None:
     from orchestrator.api.app import create_app
     from orchestrator.api.auth import TokenBook
+    from orchestrator.api.callbacks import CallbackGateway
     from orchestrator.operations import Directives, Operations
     from orchestrator.policy.packs import load_packs
     from workers.codec import codec_from_environment
@@ -70,6 +71,7 @@ async def serve_api(settings: Settings) -> None:
         directives,
         codec=codec_from_environment(settings.state_dir),
         ui_origins=[settings.temporal_ui_url, f"http://localhost:{settings.temporal_ui_port}"],
+        callbacks=CallbackGateway(ledger, client, settings.callback_base_url, settings.callback_max_age),
     )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -86,7 +88,9 @@ async def serve_api(settings: Settings) -> None:
 
 async def serve_sandbox(settings: Settings) -> None:
     from infra.sandbox.async_system import serve
+    from infra.sandbox.partners import start_partners
 
+    partners = await start_partners(settings.sandbox_dir)
     task = asyncio.create_task(serve(settings))
     waiter = asyncio.create_task(_until_terminated())
     done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
@@ -94,6 +98,8 @@ async def serve_sandbox(settings: Settings) -> None:
         pending.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await pending
+    for runner in partners:
+        await runner.cleanup()
     for finished in done:
         if finished is task and not task.cancelled() and task.exception():
             raise task.exception()  # type: ignore[misc]

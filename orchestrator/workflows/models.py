@@ -101,6 +101,16 @@ class ConfirmationSignal:
 
 
 @dataclass
+class PartnerStatusUpdate:
+    """A partner's verified status callback, handed over by the callback gateway."""
+
+    subject_request_id: str
+    request_status: str  # pending | in_progress | completed | cancelled
+    sent_time: str
+    evidence: dict[str, Any] = field(default_factory=dict)  # partner, signature digest: no personal data
+
+
+@dataclass
 class RetrySignal:
     """An operator asks a failed system to be tried again."""
 

@@ -236,8 +236,11 @@ class RequestWorkflow(OperatorUpdates):
                 fired.add(checkpoint.kind)
                 await self._escalate(request, checkpoint.kind)
         if self._state.cancelled is not None:
+            # Each system's workflow is cancelled and given time to withdraw what it sent
+            # (a partner's request is deleted at the partner) before the request closes.
             for task in tasks:
                 task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             return
         await asyncio.gather(*tasks)
 

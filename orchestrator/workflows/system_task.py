@@ -6,6 +6,8 @@ id is derived from (request, system), so the intake can route a late confirmatio
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import timedelta
 from functools import partial
 
@@ -14,11 +16,13 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 from temporalio.workflow import ParentClosePolicy
 
-from orchestrator.workflows.models import ConfirmationSignal, RetrySignal
+from orchestrator.workflows.models import ConfirmationSignal, PartnerStatusUpdate, RetrySignal
 from orchestrator.workflows.retention import RetentionExpiryWorkflow, retention_workflow_id
 
 with workflow.unsafe.imports_passed_through():
     from workers.messages import FINAL_OUTCOMES, SystemOutcomeInput, SystemResult, SystemTaskInput
+    from workers.opendsr.protocol import STATUSES, completed_outcome
+    from workers.periods import parse_duration
 
 # Downstream systems go down for minutes or hours: keep retrying, but back off to a minute.
 # Configuration errors (a broken pack) are not retried; an operator fixes and retries them.
@@ -37,16 +41,35 @@ class SystemTaskWorkflow:
         self._confirmation: ConfirmationSignal | None = None
         self._retry_requested = False
         self._reminders = 0
+        self._task: SystemTaskInput | None = None
+        self._partner_request_id: str | None = None
+        self._partner_progress: str | None = None  # the latest status a partner reported
 
     @workflow.run
     async def run(self, task: SystemTaskInput) -> SystemResult:
-        result = await self._act(task)
-        while result.outcome == "pending" and self._confirmation is None:
-            # An asynchronous system answers on Kafka (or an operator confirms a manual step);
-            # the intake or the API signals us. A reminder from the request re-sends the task.
-            await workflow.wait_condition(partial(self._answered_or_reminded, self._reminders))
-            if self._confirmation is None:
-                result = await self._act(task)
+        self._task = task
+        try:
+            result = await self._act(task)
+            while result.outcome == "pending" and self._confirmation is None:
+                # An asynchronous system answers on Kafka, a partner by a signed callback, an
+                # operator for a manual step. A reminder (or, for a partner, each polling tick)
+                # asks again: re-sent, or the partner's status read.
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(
+                        partial(self._answered_or_reminded, self._reminders), timeout=self._poll_every(task)
+                    )
+                if self._confirmation is None:
+                    result = await self._act(task)
+        except asyncio.CancelledError:
+            if task.step.connector.get("kind") == "opendsr":
+                # The request was cancelled: withdraw it from the partner, then end as cancelled.
+                await workflow.execute_activity(
+                    "cancel_partner_request",
+                    task,
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=RetryPolicy(maximum_attempts=5),
+                )
+            raise
         if self._confirmation is not None:
             answer = self._confirmation
             result = await self._record(
@@ -74,17 +97,27 @@ class SystemTaskWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return result
 
+    @staticmethod
+    def _poll_every(task: SystemTaskInput) -> float | None:
+        every = task.step.connector.get("poll_every")
+        if not every:
+            return None
+        months, exact = parse_duration(every)
+        return (exact + timedelta(days=30 * months)).total_seconds()
+
     async def _act(self, task: SystemTaskInput) -> SystemResult:
         """Apply the connector; on a non-retryable failure, record it and wait for an operator."""
         while True:
             try:
-                return await workflow.execute_activity(
+                result: SystemResult = await workflow.execute_activity(
                     "apply_system_action",
                     task,
                     result_type=SystemResult,
                     start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=CONNECTOR_RETRY,
                 )
+                self._partner_request_id = result.evidence.get("subject_request_id", self._partner_request_id)
+                return result
             except ActivityError as err:
                 failure = SystemResult(
                     system=task.step.system,
@@ -110,6 +143,36 @@ class SystemTaskWorkflow:
         """First final answer wins; duplicates and late repeats change nothing."""
         if self._confirmation is None and answer.outcome in FINAL_OUTCOMES:
             self._confirmation = answer
+
+    @workflow.update
+    def partner_status(self, update: PartnerStatusUpdate) -> str:
+        """A partner's verified callback: ``completed`` settles the system (first one wins);
+        progress reports are noted; duplicates and reports after the end change nothing."""
+        assert self._task is not None
+        if self._confirmation is not None:
+            return "already final"
+        self._partner_progress = update.request_status
+        evidence = {**update.evidence, "subject_request_id": update.subject_request_id,
+                    "request_status": update.request_status, "confirmed_by": "signed callback"}  # fmt: skip
+        if update.request_status == "completed":
+            outcome = completed_outcome(self._task.step.action, self._task.request_type)
+            self._confirmation = ConfirmationSignal(outcome=outcome, at=update.sent_time, evidence=evidence)
+            return outcome
+        if update.request_status == "cancelled":
+            reason = "the partner cancelled the request"
+            self._confirmation = ConfirmationSignal("refused", update.sent_time, evidence, reason=reason)
+            return "refused"
+        return "noted"
+
+    @partner_status.validator
+    def _partner_status_is_ours(self, update: PartnerStatusUpdate) -> None:
+        """Refused before it reaches history: not a partner's task, or another request's callback."""
+        if self._task is None or self._task.step.connector.get("kind") != "opendsr":
+            raise ValueError("this system is not a partner reached over OpenDSR")
+        if update.request_status not in STATUSES:
+            raise ValueError(f"unknown request_status {update.request_status!r}")
+        if self._partner_request_id and update.subject_request_id != self._partner_request_id:
+            raise ValueError("subject_request_id does not belong to this system's request")
 
     @workflow.signal
     def retry(self, request: RetrySignal) -> None:

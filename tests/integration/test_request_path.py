@@ -11,10 +11,12 @@ from infra.services import start_service
 from schemas import CONFIRMATIONS_TOPIC, DLQ_TOPIC, REQUEST_EVENTS_TOPIC
 from tests.integration.conftest import TOKENS, RunningStack, rights_request
 
-# Art. 19: erasure is told to UPJUNOO's country partners and ad partners.
-TOLD_PARTNERS = dict.fromkeys(
-    ("notify-partner-ci", "notify-partner-cd", "notify-partner-ca", "notify-ad-partners"), "notified"
-)
+# Art. 19: erasure is told to UPJUNOO's country partners (over OpenDSR: each confirms it erased,
+# by a signed callback) and to its ad partners (over Kafka: they acknowledge).
+TOLD_PARTNERS = {
+    **dict.fromkeys(("notify-partner-ci", "notify-partner-cd", "notify-partner-ca"), "erased"),
+    "notify-ad-partners": "notified",
+}
 
 
 async def _ada_rows(stack: RunningStack) -> dict[str, int]:
