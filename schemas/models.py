@@ -95,3 +95,26 @@ class Confirmation:
             retained_until=value.get("retained_until"),
             reason=value.get("reason"),
         )
+
+
+@dataclass(frozen=True)
+class ConsentChange:
+    """A consent change from privacy.consent.v1 (already validated against the schema)."""
+
+    event_id: str
+    tenant: str
+    subject: dict[str, str]
+    purposes: tuple[str, ...]
+    action: str  # withdraw | grant
+    occurred_at: datetime
+
+    @classmethod
+    def from_event(cls, value: dict[str, Any]) -> ConsentChange:
+        return cls(
+            event_id=value["event_id"],
+            tenant=value["tenant"],
+            subject=dict(value["subject"]),
+            purposes=tuple(value["purposes"]),
+            action=value["action"],
+            occurred_at=parse_rfc3339(value["occurred_at"], "occurred_at"),
+        )

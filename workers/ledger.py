@@ -15,6 +15,8 @@ import asyncpg
 
 from workers.audit import SCHEMA_SQL as AUDIT_SQL
 from workers.audit import AuditLog
+from workers.consent_store import SCHEMA_SQL as CONSENT_SQL
+from workers.consent_store import ConsentStore
 from workers.directives import SCHEMA_SQL as DIRECTIVES_SQL
 from workers.directives import DirectiveStore
 from workers.holds import SCHEMA_SQL as HOLDS_SQL
@@ -113,11 +115,17 @@ class Ledger:
     def partners(self) -> PartnerStore:
         return PartnerStore(self._pool)
 
+    @property
+    def consent(self) -> ConsentStore:
+        return ConsentStore(self._pool)
+
     async def ensure_schema(self) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
             # Several processes start at once; the advisory lock serialises the DDL.
             await conn.execute("SELECT pg_advisory_xact_lock(7203311)")
-            await conn.execute(SCHEMA_SQL + HOLDS_SQL + AUDIT_SQL + DIRECTIVES_SQL + PARTNERS_SQL)
+            await conn.execute(
+                SCHEMA_SQL + HOLDS_SQL + AUDIT_SQL + DIRECTIVES_SQL + PARTNERS_SQL + CONSENT_SQL
+            )
 
     async def record_request(
         self,

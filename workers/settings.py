@@ -70,6 +70,21 @@ class Settings:
         return _env("PRIVACY_CALLBACK_BASE_URL", self.api_url).rstrip("/")
 
     @property
+    def consent_window(self) -> tuple[int, float]:
+        """Consent changes are batched up to this many, or this many seconds, whichever comes first."""
+        raw_max, raw_seconds = (
+            _env("PRIVACY_CONSENT_BATCH_MAX", "1000"),
+            _env("PRIVACY_CONSENT_WINDOW_SECONDS", "0.5"),
+        )
+        try:
+            return max(int(raw_max), 1), max(float(raw_seconds), 0.01)
+        except ValueError:
+            raise SystemExit(
+                f"PRIVACY_CONSENT_BATCH_MAX={raw_max!r} or "
+                f"PRIVACY_CONSENT_WINDOW_SECONDS={raw_seconds!r} is not a number"
+            ) from None
+
+    @property
     def callback_max_age(self) -> timedelta:
         """How old a partner's signed callback may be before it counts as a replay."""
         raw = _env("PRIVACY_CALLBACK_MAX_AGE_SECONDS", "600")

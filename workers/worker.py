@@ -10,6 +10,7 @@ from temporalio.worker import Worker
 from workers.activities import RequestActivities
 from workers.connectors.pools import DatabasePools
 from workers.connectors.registry import ConnectorRegistry
+from workers.consent_activities import ConsentActivities
 from workers.events import EventPublisher
 from workers.ledger import Ledger
 from workers.settings import Settings
@@ -25,14 +26,11 @@ async def build_activity_worker(client: Client, settings: Settings, stack: Async
     stack.push_async_callback(publisher.stop)
     pools = DatabasePools(settings.pg_dsn)
     stack.push_async_callback(pools.close)
-    activities = RequestActivities(
-        ledger,
-        publisher,
-        ConnectorRegistry(
-            pools, publisher, settings.sandbox_dir, ledger.partners, settings.callback_base_url
-        ),
-        HttpTransfers(),
+    connectors = ConnectorRegistry(
+        pools, publisher, settings.sandbox_dir, ledger.partners, settings.callback_base_url
     )
+    activities = RequestActivities(ledger, publisher, connectors, HttpTransfers())
+    consent = ConsentActivities(ledger.consent, publisher, connectors)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -51,6 +49,9 @@ async def build_activity_worker(client: Client, settings: Settings, stack: Async
             activities.match_identities,
             activities.find_duplicate,
             activities.cancel_partner_request,
+            consent.record_consent_batch,
+            consent.apply_consent_batch,
+            consent.record_consent_outcome,
         ],
         max_concurrent_activities=50,
     )

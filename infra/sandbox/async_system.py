@@ -80,6 +80,58 @@ class AsyncSandboxSystem:
         answer["at"] = datetime.now(UTC).isoformat()
         return answer
 
+    async def handle_batch(self, task: dict[str, Any]) -> dict[str, Any]:
+        """A batch task (consent withdrawals): every subject at once, one answer for the batch."""
+        answer: dict[str, Any] = {"request_id": task["request_id"], "system": self.name}
+        subjects: list[dict[str, str]] = task["subjects"]
+        if self.pool is None or task["action"] == "notify":
+            answer.update(outcome="notified", evidence={"acknowledged": len(subjects)})
+        elif task["action"] != "stop_processing":
+            answer.update(
+                outcome="refused", reason=f"batches of {task['action']} are not supported", evidence={}
+            )
+        else:
+            async with self.pool.acquire() as conn, conn.transaction():
+                done = await conn.fetchval(
+                    "SELECT outcome FROM processed_tasks WHERE task_id = $1", task["task_id"]
+                )
+                removed = 0
+                if not done:
+                    removed = await self._stop_many(conn, subjects)
+                    await conn.execute(
+                        "INSERT INTO processed_tasks (task_id, outcome) VALUES ($1, 'consent_withdrawn')"
+                        " ON CONFLICT DO NOTHING",
+                        task["task_id"],
+                    )
+            answer.update(
+                outcome="consent_withdrawn",
+                evidence={"subjects": len(subjects), "contacts_removed": removed, "suppressed": True,
+                          **({"repeat_of_task": task["task_id"]} if done else {})},
+            )  # fmt: skip
+        answer["at"] = datetime.now(UTC).isoformat()
+        return answer
+
+    async def _stop_many(self, conn: asyncpg.Connection, subjects: list[dict[str, str]]) -> int:
+        """Remove the subjects' contacts and suppress their identities, in two statements."""
+        identities = [
+            (kind, value.lower()) for s in subjects for kind, value in s.items() if kind in self.match
+        ]
+        if not identities:
+            return 0
+        kinds, values = [k for k, _ in identities], [v for _, v in identities]
+        given = "SELECT v FROM unnest($1::text[], $2::text[]) AS i(k, v) WHERE k = '{}'"
+        clauses = " OR ".join(
+            f'lower("{column}") IN ({given.format(kind)})' for kind, column in self.match.items()
+        )
+        status = await conn.execute(f'DELETE FROM "{self.table}" WHERE {clauses}', kinds, values)
+        await conn.execute(
+            "INSERT INTO suppressions (identity, value) SELECT * FROM unnest($1::text[], $2::text[])"
+            " ON CONFLICT DO NOTHING",
+            kinds,
+            values,
+        )
+        return int(status.split()[-1])
+
     async def _change(
         self, conn: asyncpg.Connection, task: dict[str, Any], where: str, params: list[str]
     ) -> dict[str, Any]:
@@ -134,7 +186,7 @@ async def _answer(
     system = systems.get((task.get("tenant", ""), task.get("system", "")))
     if system is None:
         return
-    answer = await system.handle(task)
+    answer = await (system.handle_batch(task) if "subjects" in task else system.handle(task))
     validate(CONFIRMATIONS_TOPIC, answer)
     # A real tool takes its time; a short pause keeps the demo honest about "async".
     await asyncio.sleep(0.2)
@@ -178,3 +230,30 @@ async def serve(settings: Settings) -> None:
     finally:
         await consumer.stop()
         await producer.stop()
+
+
+async def import_contacts(conn: asyncpg.Connection, table: str, contacts: list[dict[str, Any]]) -> int:
+    """The marketing tool's import (a CRM sync, a purchased list): suppressed people are skipped.
+
+    Returns how many contacts were added.
+    """
+    added = 0
+    for contact in contacts:
+        suppressed = await conn.fetchval(
+            "SELECT true FROM suppressions WHERE (identity = 'email' AND value = lower($1))"
+            " OR (identity = 'phone' AND value = lower($2))",
+            contact.get("email") or "",
+            contact.get("phone") or "",
+        )
+        if suppressed:
+            continue
+        status = await conn.execute(
+            f'INSERT INTO "{table}" (contact_id, email, phone, purposes, opted_in_at)'
+            " VALUES ($1, $2, $3, $4, now()) ON CONFLICT DO NOTHING",
+            contact["contact_id"],
+            contact.get("email"),
+            contact.get("phone"),
+            contact.get("purposes", ["marketing"]),
+        )
+        added += int(status.split()[-1])
+    return added

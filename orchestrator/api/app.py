@@ -7,6 +7,7 @@
 ``GET /v1/requests/{request_id}/audit``  operator actions on the request
 ``POST …/verification|objection-decision|extension|cancellation``, ``POST …/systems/{s}/confirmation``,
 ``POST /v1/holds``, ``POST /v1/holds/{hold_id}/release``  operator actions (orchestrator.api.actions)
+``POST /v1/suppressions/check``, ``GET /v1/consent/{event_id}``  consent (orchestrator.api.consent)
 ``POST /opendsr/v2/callbacks/{tenant}/{system}``  signed partner callbacks (orchestrator.api.callbacks)
 ``GET /healthz``                         liveness
 """
@@ -23,6 +24,7 @@ from orchestrator.api.actions import DIRECTIVES, OPERATIONS, add_action_routes
 from orchestrator.api.auth import TOKEN_BOOK, TokenBook, authenticate, require
 from orchestrator.api.callbacks import CallbackGateway, add_callback_routes
 from orchestrator.api.codec import add_codec_routes
+from orchestrator.api.consent import add_consent_routes
 from orchestrator.operations import Directives, Operations
 from workers.ledger import Ledger
 
@@ -118,6 +120,7 @@ def create_app(
     # Reports carry the subject's personal data; the audit log names people and reasons.
     app.router.add_get("/v1/requests/{request_id}/report", require("dpo", get_report))
     app.router.add_get("/v1/requests/{request_id}/audit", require("dpo", get_audit))
+    add_consent_routes(app, ledger)
     if operations is not None:
         app[OPERATIONS] = operations
         add_action_routes(app)

@@ -42,7 +42,9 @@ async def publish(
     try:
         for value in values:
             raw = value if isinstance(value, bytes) else json.dumps(value).encode()
-            key = value["request_id"].encode() if isinstance(value, dict) else None
+            key = None
+            if isinstance(value, dict):  # requests by request_id, consent changes by event_id
+                key = str(value.get("request_id") or value.get("event_id")).encode()
             await producer.send_and_wait(topic, raw, key=key, headers=trace_headers())
     finally:
         await producer.stop()

@@ -19,10 +19,18 @@ import faust
 from faust.contrib.opentelemetry import setup_opentelemetry
 
 from orchestrator.intake.admission import admit_request, dlq_key, dlq_record
+from orchestrator.intake.consent import admit_consent, group_changes
 from orchestrator.intake.router import IntakeRouter
 from orchestrator.policy.packs import PolicyPack, load_packs
-from schemas import CONFIRMATIONS_TOPIC, DLQ_TOPIC, REQUESTS_TOPIC, ContractViolation, decode_and_validate
-from schemas.models import Confirmation
+from schemas import (
+    CONFIRMATIONS_TOPIC,
+    CONSENT_TOPIC,
+    DLQ_TOPIC,
+    REQUESTS_TOPIC,
+    ContractViolation,
+    decode_and_validate,
+)
+from schemas.models import Confirmation, ConsentChange
 from workers.ledger import Ledger
 from workers.settings import Settings
 from workers.temporal_client import connect
@@ -87,6 +95,8 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
     requests_topic = app.topic(REQUESTS_TOPIC, value_serializer="raw", key_serializer="raw")
     confirmations_topic = app.topic(CONFIRMATIONS_TOPIC, value_serializer="raw", key_serializer="raw")
     dlq_topic = app.topic(DLQ_TOPIC, value_serializer="raw", key_serializer="raw")
+    consent_topic = app.topic(CONSENT_TOPIC, value_serializer="raw", key_serializer="raw")
+    consent_max, consent_seconds = settings.consent_window
 
     async def reject(event: faust.types.EventT, raw: bytes, violation: ContractViolation) -> None:
         record = dlq_record(
@@ -149,6 +159,39 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
     @app.agent(confirmations_topic, concurrency=4)
     async def intake_confirmations(stream: faust.StreamT) -> None:
         await consume(stream, handle_confirmation)
+
+    async def handle_consent_window(events: list[faust.types.EventT]) -> None:
+        """Bad changes to the DLQ; the good ones, per tenant, become one batch workflow each."""
+        changes: list[ConsentChange] = []
+        for event in events:
+            raw = bytes(event.value or b"")
+            try:
+                change = ConsentChange.from_event(decode_and_validate(CONSENT_TOPIC, raw))
+                admit_consent(change, context.packs)
+                changes.append(change)
+            except ContractViolation as violation:
+                await reject(event, raw, violation)
+        if not changes:
+            return
+        router = await retry_transient("connecting to Temporal and PostgreSQL", context.router)
+        for batch in group_changes(changes, context.packs):
+            await retry_transient(
+                f"starting consent batch {batch.batch_id}", partial(router.start_consent_batch, batch)
+            )
+
+    @app.agent(consent_topic)
+    async def intake_consent(stream: faust.StreamT) -> None:
+        # A short window of changes at a time (faust acknowledges them once the batch started).
+        async for events in stream.take_events(consent_max, within=consent_seconds):  # type: ignore[attr-defined]
+            try:
+                await handle_consent_window(list(events))
+            except Exception as exc:  # noqa: BLE001 - a bug on one window must not stop the agent
+                log.error("could not process a consent window: %s", type(exc).__name__)
+                for event in events:
+                    raw = bytes(event.value or b"")
+                    await reject(
+                        event, raw, ContractViolation("processing_error", f"{type(exc).__name__}: {exc}")
+                    )
 
     return app
 

@@ -21,10 +21,17 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from orchestrator.intake.admission import Admission
 from orchestrator.workflows import search
-from orchestrator.workflows.models import ConfirmationSignal, request_workflow_id, system_workflow_id
+from orchestrator.workflows.consent_batch import ConsentBatchWorkflow
+from orchestrator.workflows.models import (
+    ConfirmationSignal,
+    consent_workflow_id,
+    request_workflow_id,
+    system_workflow_id,
+)
 from orchestrator.workflows.request import RequestWorkflow
 from schemas import ContractViolation
 from schemas.models import Confirmation
+from workers.consent_messages import BatchConfirmation, ConsentBatch
 from workers.ledger import Ledger
 
 log = logging.getLogger(__name__)
@@ -90,9 +97,39 @@ class IntakeRouter:
         )
         return created
 
+    async def start_consent_batch(self, batch: ConsentBatch) -> None:
+        """Start the batch's workflow once; a window delivered twice finds it already there."""
+        await self._ledger.consent.note_batch(batch.batch_id, batch.tenant, len(batch.entries))
+        attributes = TypedSearchAttributes(
+            [
+                SearchAttributePair(search.TENANT, batch.tenant),
+                SearchAttributePair(search.REQUEST_TYPE, "consent_batch"),
+            ]
+        )
+        withdrawals = sum(1 for entry in batch.entries if entry.action == "withdraw")
+        try:
+            await self._client.start_workflow(
+                ConsentBatchWorkflow.run,
+                batch,
+                id=consent_workflow_id(batch.batch_id),
+                task_queue=self._task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                search_attributes=attributes,
+                memo={
+                    "summary": f"consent batch for tenant {batch.tenant}: {withdrawals} withdrawal(s), "
+                    f"{len(batch.entries) - withdrawals} grant(s), {len(batch.systems)} system(s)"
+                },
+            )
+        except WorkflowAlreadyStartedError:
+            log.info("consent batch %s already handled (duplicate delivery)", batch.batch_id)
+
     async def route_confirmation(self, confirmation: Confirmation) -> None:
         """Hand a system's answer to its waiting workflow; ContractViolation if it has none."""
         known = await self._ledger.system_result(confirmation.request_id, confirmation.system)
+        if known is None and await self._ledger.consent.is_batch(confirmation.request_id):
+            await self._route_batch_confirmation(confirmation)
+            return
         if known is None:
             if not await self._ledger.has_request(confirmation.request_id):
                 raise ContractViolation(
@@ -131,3 +168,21 @@ class IntakeRouter:
                 confirmation.request_id,
                 confirmation.system,
             )
+
+    async def _route_batch_confirmation(self, confirmation: Confirmation) -> None:
+        handle = self._client.get_workflow_handle(consent_workflow_id(confirmation.request_id))
+        try:
+            await handle.signal(
+                "confirm_system",
+                BatchConfirmation(
+                    system=confirmation.system,
+                    outcome=confirmation.outcome,
+                    at=confirmation.at.isoformat(),
+                    evidence=confirmation.evidence,
+                    reason=confirmation.reason,
+                ),
+            )
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            log.info("consent batch %s: late or duplicate confirmation ignored", confirmation.request_id)

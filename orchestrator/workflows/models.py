@@ -16,6 +16,11 @@ def request_workflow_id(request_id: str) -> str:
     return f"privacy-request-{request_id}"
 
 
+def consent_workflow_id(batch_id: str) -> str:
+    """Derived from the batch id (itself from event ids): no personal data in ids."""
+    return f"privacy-consent-batch-{batch_id}"
+
+
 def system_workflow_id(request_id: str, system: str) -> str:
     return f"privacy-request-{request_id}/system/{system}"
 

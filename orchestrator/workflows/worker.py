@@ -6,6 +6,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from orchestrator.workflows.consent_batch import ConsentBatchWorkflow
 from orchestrator.workflows.request import RequestWorkflow
 from orchestrator.workflows.retention import RetentionExpiryWorkflow
 from orchestrator.workflows.system_task import SystemTaskWorkflow
@@ -15,7 +16,7 @@ def build_workflow_worker(client: Client, task_queue: str) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[RequestWorkflow, SystemTaskWorkflow, RetentionExpiryWorkflow],
+        workflows=[RequestWorkflow, SystemTaskWorkflow, RetentionExpiryWorkflow, ConsentBatchWorkflow],
         # The sandbox re-imports modules per workflow; passing opentelemetry through lets workflow
         # spans reach the process's tracer provider (otherwise they go to a no-op one).
         workflow_runner=SandboxedWorkflowRunner(

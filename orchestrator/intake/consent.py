@@ -1,0 +1,71 @@
+"""Consent changes in a window, grouped into one batch per tenant: which systems stop what. Pure.
+
+The faust agent reads ``privacy.consent.v1`` a short window at a time; each window's valid
+changes become, per tenant, one ``ConsentBatch``: the changes in order, and for each system
+that processes one of the withdrawn purposes (the pack's consent-withdrawal rules, plus the
+recipients told of withdrawals) the events it must act on. The batch id is derived from the
+events it holds, so a window delivered twice starts the same workflow, not a second one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import UTC
+
+from orchestrator.policy.packs import PolicyPack
+from orchestrator.policy.plan import plan_request
+from schemas import ContractViolation
+from schemas.models import ConsentChange
+from workers.consent_messages import ConsentBatch, ConsentEntry, SystemShare
+from workers.subject_refs import subject_refs
+
+BATCH_NAMESPACE = uuid.UUID("7b3f5e0c-1d2a-4c59-9d0e-2f6a1c8b4e17")
+
+
+def batch_id(tenant: str, event_ids: list[str]) -> str:
+    return str(uuid.uuid5(BATCH_NAMESPACE, tenant + "\n" + "\n".join(sorted(event_ids))))
+
+
+def admit_consent(change: ConsentChange, packs: dict[str, PolicyPack]) -> None:
+    """ContractViolation when no pack can honour the change (unknown tenant, no such purpose)."""
+    pack = packs.get(change.tenant)
+    if pack is None:
+        raise ContractViolation("unknown_tenant", f"tenant: no policy pack for {change.tenant!r}")
+
+
+def group_changes(changes: list[ConsentChange], packs: dict[str, PolicyPack]) -> list[ConsentBatch]:
+    """One batch per tenant; changes are admitted already. Duplicates of one event_id count once."""
+    by_tenant: dict[str, dict[str, ConsentChange]] = defaultdict(dict)
+    for change in changes:
+        by_tenant[change.tenant].setdefault(change.event_id, change)
+    batches = []
+    for tenant, unique in sorted(by_tenant.items()):
+        ordered = sorted(unique.values(), key=lambda c: (c.occurred_at, c.event_id))
+        entries = [
+            ConsentEntry(
+                event_id=c.event_id,
+                subject=c.subject,
+                subject_refs=subject_refs(tenant, c.subject),
+                purposes=list(c.purposes),
+                action=c.action,
+                occurred_at=c.occurred_at.astimezone(UTC).isoformat(),
+            )
+            for c in ordered
+        ]
+        shares: dict[str, SystemShare] = {}
+        for index, entry in enumerate(entries):
+            if entry.action != "withdraw":
+                continue
+            for step in plan_request(packs[tenant], "consent_withdrawal", {"purposes": entry.purposes}):
+                share = shares.setdefault(step.system, SystemShare(step=step))
+                share.entry_indexes.append(index)
+        batches.append(
+            ConsentBatch(
+                batch_id=batch_id(tenant, list(unique)),
+                tenant=tenant,
+                entries=entries,
+                systems=list(shares.values()),
+            )
+        )
+    return batches

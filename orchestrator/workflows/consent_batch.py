@@ -1,0 +1,107 @@
+"""Consent withdrawals at stream speed: one workflow per tenant and window of changes.
+
+It keeps the changes (and the suppression list) in the ledger first, then hands each system
+the withdrawals it must act on, all at once: an SQL system stops them in one activity, an
+asynchronous tool receives one batch task and confirms the batch on Kafka. Each system's
+answer becomes per-subject evidence. The workflow id comes from the batch's event ids, so a
+window delivered twice is one workflow; every step is keyed by (batch, system).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from workers.consent_messages import (
+        BatchConfirmation,
+        ConsentBatch,
+        ConsentSystemBatch,
+        ConsentSystemOutcome,
+        SystemShare,
+    )
+    from workers.messages import FINAL_OUTCOMES
+
+SYSTEM_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=60),
+    non_retryable_error_types=["ConnectorConfigError"],
+)
+LEDGER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+RESEND_AFTER = timedelta(minutes=10)  # an asynchronous tool silent this long gets the batch again
+
+
+@workflow.defn(name="ConsentBatchWorkflow")
+class ConsentBatchWorkflow:
+    def __init__(self) -> None:
+        self._answers: dict[str, BatchConfirmation] = {}
+
+    @workflow.run
+    async def run(self, batch: ConsentBatch) -> dict[str, str]:
+        await workflow.execute_activity(
+            "record_consent_batch",
+            batch,
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=LEDGER_RETRY,
+        )
+        outcomes = await asyncio.gather(*(self._system(batch, share) for share in batch.systems))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return {share.step.system: outcome for share, outcome in zip(batch.systems, outcomes, strict=True)}
+
+    async def _system(self, batch: ConsentBatch, share: SystemShare) -> str:
+        system = share.step.system
+        work = ConsentSystemBatch(
+            batch.batch_id, batch.tenant, share.step, [batch.entries[i] for i in share.entry_indexes]
+        )
+        event_ids = [entry.event_id for entry in work.entries]
+        try:
+            outcome: ConsentSystemOutcome = await workflow.execute_activity(
+                "apply_consent_batch",
+                work,
+                result_type=ConsentSystemOutcome,
+                start_to_close_timeout=timedelta(seconds=120),
+                retry_policy=SYSTEM_RETRY,
+            )
+        except ActivityError as err:
+            outcome = ConsentSystemOutcome(
+                batch.batch_id, batch.tenant, system, "failed", workflow.now().isoformat(), event_ids,
+                evidence={"error": str(err.cause or err)},
+            )  # fmt: skip
+        while outcome.outcome == "pending":
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(lambda: system in self._answers, timeout=RESEND_AFTER)
+            answer = self._answers.get(system)
+            if answer is None:
+                outcome = await workflow.execute_activity(
+                    "apply_consent_batch",
+                    work,
+                    result_type=ConsentSystemOutcome,
+                    start_to_close_timeout=timedelta(seconds=120),
+                    retry_policy=SYSTEM_RETRY,
+                )
+                continue
+            evidence = dict(answer.evidence)
+            if answer.reason:
+                evidence["reason"] = answer.reason
+            outcome = ConsentSystemOutcome(
+                batch.batch_id, batch.tenant, system, answer.outcome, answer.at, event_ids, evidence
+            )
+        await workflow.execute_activity(
+            "record_consent_outcome",
+            outcome,
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=LEDGER_RETRY,
+        )
+        return outcome.outcome
+
+    @workflow.signal
+    def confirm_system(self, answer: BatchConfirmation) -> None:
+        """First final answer per system wins; duplicates and late repeats change nothing."""
+        if answer.system not in self._answers and answer.outcome in FINAL_OUTCOMES:
+            self._answers[answer.system] = answer
