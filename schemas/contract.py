@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 
 REQUESTS_TOPIC = "privacy.requests.v1"
@@ -43,6 +45,14 @@ def schema_for(topic: str) -> dict[str, Any]:
     return schema
 
 
+# Keywords of JSON Schema 2019-09/2020-12 that the compiled fast path (draft 7) would ignore;
+# the contract's schemas must not use them, so both validators mean the same (a unit test checks).
+NEWER_KEYWORDS = frozenset(
+    {"prefixItems", "$defs", "dependentRequired", "dependentSchemas", "unevaluatedProperties",
+     "unevaluatedItems", "$anchor", "$dynamicRef", "$dynamicAnchor", "minContains", "maxContains"}
+)  # fmt: skip
+
+
 @cache
 def _validator(topic: str) -> Draft202012Validator:
     schema = schema_for(topic)
@@ -50,8 +60,19 @@ def _validator(topic: str) -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
+@cache
+def _fast_check(topic: str) -> Callable[[Any], Any]:
+    """The same schema compiled to Python (~20x faster): the check every event goes through."""
+    return fastjsonschema.compile(schema_for(topic))
+
+
 def validate(topic: str, value: Any) -> None:
     """Raise ContractViolation('schema_violation') naming the first offending field."""
+    try:
+        _fast_check(topic)(value)
+        return
+    except fastjsonschema.JsonSchemaException:
+        pass  # invalid: the reference validator says precisely why
     errors = sorted(_validator(topic).iter_errors(value), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]

@@ -43,6 +43,18 @@ class AesGcmCodec(PayloadCodec):
             )
         return encoded
 
+    def seal(self, data: bytes, context: str) -> tuple[str, bytes]:
+        """Encrypt data kept outside Temporal (a claim check); ``context`` is bound to it."""
+        nonce = os.urandom(12)
+        cipher = self._ciphers[self._current]
+        return self._current, nonce + cipher.encrypt(nonce, data, f"{self._current}|{context}".encode())
+
+    def unseal(self, key_id: str, blob: bytes, context: str) -> bytes:
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            raise ValueError(f"data sealed with unknown key id {key_id!r}")
+        return cipher.decrypt(blob[:12], blob[12:], f"{key_id}|{context}".encode())
+
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
         decoded = []
         for payload in payloads:

@@ -1,14 +1,16 @@
 """Temporal activities of consent batches: keep the changes, have each system act, keep the evidence.
 
-Each may run more than once: the changes and the evidence are keyed by event id (and system),
-the batch task an asynchronous tool gets is keyed by (batch, system), and stopping processing
-for a subject already stopped changes nothing.
+The changes (with identities) come from the ledger, where the intake sealed them before the
+workflow started; the workflow passes only ids and indexes. Each activity may run more than
+once: changes and evidence are keyed by event id (and system), an asynchronous tool's batch
+task by (batch, system), and stopping processing for a subject already stopped changes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,38 +18,76 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from schemas import CONFIRMATIONS_TOPIC, REQUEST_EVENTS_TOPIC, SYSTEM_TASKS_TOPIC
+from workers.codec import AesGcmCodec
 from workers.connectors.base import ConnectorError
 from workers.connectors.registry import ConnectorRegistry
-from workers.consent_messages import ConsentBatch, ConsentSystemBatch, ConsentSystemOutcome
+from workers.connectors.sql import SqlConnector
+from workers.consent_messages import (
+    ConsentBatch,
+    ConsentEntry,
+    ConsentSystemBatch,
+    ConsentSystemOutcome,
+    entries_from_json,
+)
 from workers.consent_store import ConsentStore
 from workers.events import EventPublisher
 from workers.messages import SystemTaskInput
 
 log = logging.getLogger(__name__)
 PER_SUBJECT_CONCURRENCY = 16
+CACHED_BATCHES = 16  # the systems of one batch run together: read and decrypt its changes once
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def _config_error(exc: ConnectorError) -> Exception:
+    if exc.retryable:
+        return exc
+    return ApplicationError(str(exc), type="ConnectorConfigError", non_retryable=True)
+
+
 class ConsentActivities:
-    def __init__(self, store: ConsentStore, publisher: EventPublisher, connectors: ConnectorRegistry) -> None:
+    def __init__(
+        self,
+        store: ConsentStore,
+        codec: AesGcmCodec,
+        publisher: EventPublisher,
+        connectors: ConnectorRegistry,
+    ) -> None:
         self._store = store
+        self._codec = codec
         self._publisher = publisher
         self._connectors = connectors
+        self._cache: OrderedDict[str, list[ConsentEntry]] = OrderedDict()
+
+    async def _entries(self, batch_id: str) -> list[ConsentEntry]:
+        if batch_id in self._cache:
+            self._cache.move_to_end(batch_id)
+            return self._cache[batch_id]
+        sealed = await self._store.sealed_batch(batch_id)
+        if sealed is None:
+            raise ApplicationError(
+                f"consent batch {batch_id} has no changes in the ledger", non_retryable=True
+            )
+        entries = entries_from_json(self._codec.unseal(sealed[0], sealed[1], batch_id))
+        self._cache[batch_id] = entries
+        while len(self._cache) > CACHED_BATCHES:
+            self._cache.popitem(last=False)
+        return entries
 
     @activity.defn(name="record_consent_batch")
     async def record_consent_batch(self, batch: ConsentBatch) -> None:
-        await self._store.note_batch(batch.batch_id, batch.tenant, len(batch.entries))
-        await self._store.record_changes(batch.tenant, batch.batch_id, batch.entries)
+        await self._store.record_changes(batch.tenant, batch.batch_id, await self._entries(batch.batch_id))
 
     @activity.defn(name="apply_consent_batch")
     async def apply_consent_batch(self, work: ConsentSystemBatch) -> ConsentSystemOutcome:
         kind = work.step.connector.get("kind")
-        event_ids = [entry.event_id for entry in work.entries]
+        entries = await self._entries(work.batch_id)
+        mine = [entries[i] for i in work.entry_indexes]
         if kind == "kafka_confirm":
-            return await self._send_batch_task(work, event_ids)
+            return await self._send_batch_task(work, mine)
         if kind not in ("sql", "files"):
             raise ApplicationError(
                 f"system {work.step.system}: a {kind} connector takes consent withdrawals one request at a "
@@ -56,33 +96,44 @@ class ConsentActivities:
                 non_retryable=True,
             )
         connector = self._connectors.for_kind(kind)
+        try:
+            if isinstance(connector, SqlConnector) and work.step.action == "stop_processing":
+                # The whole batch in one statement per table, not one round trip per subject.
+                found = await connector.stop_processing_many(work.step, [e.subject for e in mine])
+                outcomes = ["consent_withdrawn" if hit else "not_found" for hit in found]
+            else:
+                outcomes = await self._one_by_one(connector, work, mine)
+        except ConnectorError as exc:
+            raise _config_error(exc) from exc
+        counts = {o: outcomes.count(o) for o in sorted(set(outcomes))}
+        return ConsentSystemOutcome(
+            work.batch_id, work.tenant, work.step.system, "consent_withdrawn", _now(), work.entry_indexes,
+            evidence={"subjects": len(outcomes), "outcomes": counts,
+                      "purposes": work.step.rule.get("purposes", [])},
+            per_entry=outcomes,
+        )  # fmt: skip
+
+    async def _one_by_one(
+        self, connector: Any, work: ConsentSystemBatch, mine: list[ConsentEntry]
+    ) -> list[str]:
         limit = asyncio.Semaphore(PER_SUBJECT_CONCURRENCY)
 
-        async def stop(entry: Any) -> str:
+        async def stop(entry: ConsentEntry) -> str:
             task = SystemTaskInput(
                 work.batch_id, work.tenant, "consent_withdrawal", entry.subject, entry.occurred_at,
                 work.step, {"purposes": entry.purposes},
             )  # fmt: skip
             async with limit:
-                return (await connector.perform(task)).outcome
+                return str((await connector.perform(task)).outcome)
 
-        try:
-            outcomes = await asyncio.gather(*(stop(entry) for entry in work.entries))
-        except ConnectorError as exc:
-            if exc.retryable:
-                raise
-            raise ApplicationError(str(exc), type="ConnectorConfigError", non_retryable=True) from exc
-        per_event = dict(zip(event_ids, outcomes, strict=True))
-        counts = {o: outcomes.count(o) for o in sorted(set(outcomes))}
-        return ConsentSystemOutcome(
-            work.batch_id, work.tenant, work.step.system, "consent_withdrawn", _now(), event_ids,
-            evidence={"subjects": len(outcomes), "outcomes": counts}, per_event=per_event,
-        )  # fmt: skip
+        return list(await asyncio.gather(*(stop(entry) for entry in mine)))
 
-    async def _send_batch_task(self, work: ConsentSystemBatch, event_ids: list[str]) -> ConsentSystemOutcome:
+    async def _send_batch_task(
+        self, work: ConsentSystemBatch, mine: list[ConsentEntry]
+    ) -> ConsentSystemOutcome:
         """One task for the whole batch; the tool confirms it on privacy.confirmations.v1."""
         topic = work.step.connector.get("topic", SYSTEM_TASKS_TOPIC)
-        purposes = sorted({p for entry in work.entries for p in entry.purposes})
+        purposes = sorted({p for entry in mine for p in entry.purposes})
         await self._publisher.publish(
             topic,
             key=work.batch_id,
@@ -92,28 +143,32 @@ class ConsentActivities:
                 "tenant": work.tenant,
                 "system": work.step.system,
                 "action": work.step.action,
-                "subjects": [entry.subject for entry in work.entries],
-                "details": {
-                    "request_type": "consent_withdrawal",
-                    "purposes": purposes,
-                    "event_ids": event_ids,
-                },
+                "subjects": [entry.subject for entry in mine],
+                "details": {"request_type": "consent_withdrawal", "purposes": purposes},
                 "reply_topic": CONFIRMATIONS_TOPIC,
                 "at": _now(),
             },
         )
         return ConsentSystemOutcome(
-            work.batch_id, work.tenant, work.step.system, "pending", _now(), event_ids,
-            evidence={"task_topic": topic, "subjects": len(event_ids)},
+            work.batch_id, work.tenant, work.step.system, "pending", _now(), work.entry_indexes,
+            evidence={"task_topic": topic, "subjects": len(mine)},
         )  # fmt: skip
 
     @activity.defn(name="record_consent_outcome")
     async def record_consent_outcome(self, outcome: ConsentSystemOutcome) -> int:
         """Per-subject evidence, then one event for the batch (counts only, no personal data)."""
+        entries = await self._entries(outcome.batch_id)
+        event_ids = [entries[i].event_id for i in outcome.entry_indexes]
+        per_event = dict(zip(event_ids, outcome.per_entry, strict=True)) if outcome.per_entry else {}
         kept = await self._store.record_outcome(
-            outcome.batch_id, outcome.system, outcome.outcome, outcome.at, outcome.event_ids,
-            outcome.evidence, outcome.per_event,
-        )  # fmt: skip
+            outcome.batch_id,
+            outcome.system,
+            outcome.outcome,
+            outcome.at,
+            event_ids,
+            outcome.evidence,
+            per_event,
+        )
         await self._publisher.publish(
             REQUEST_EVENTS_TOPIC,
             key=outcome.batch_id,
@@ -125,12 +180,12 @@ class ConsentActivities:
                 "kind": "consent_batch",
                 "system": outcome.system,
                 "outcome": outcome.outcome,
-                "subjects": len(outcome.event_ids),
+                "subjects": len(event_ids),
                 "at": _now(),
             },
         )
         log.info(
-            "consent batch %s: %s %s for %d subject(s)",
-            outcome.batch_id, outcome.system, outcome.outcome, len(outcome.event_ids),
+            "consent batch %s: %s %s for %d subject(s)", outcome.batch_id, outcome.system, outcome.outcome,
+            len(event_ids),
         )  # fmt: skip
         return kept

@@ -6,6 +6,7 @@ Subjects travel only inside these payloads (encrypted by the payload codec).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,20 +35,38 @@ class SystemShare:
 
 @dataclass
 class ConsentBatch:
+    """The workflow's input. The changes themselves (with identities) are not in it: the intake
+    keeps them encrypted in the ledger (a claim check), so histories stay small and fast."""
+
     batch_id: str
     tenant: str
-    entries: list[ConsentEntry]
+    changes: int
     systems: list[SystemShare]
 
 
 @dataclass
 class ConsentSystemBatch:
-    """What one system's activity gets: its step and only the entries it must act on."""
+    """What one system's activity gets: its step and which of the batch's changes are its."""
 
     batch_id: str
     tenant: str
     step: SystemStep
-    entries: list[ConsentEntry]
+    entry_indexes: list[int]
+
+
+def entries_to_json(entries: list[ConsentEntry]) -> bytes:
+    # By hand, not dataclasses.asdict: this runs for every consent change at stream speed.
+    return json.dumps(
+        [
+            {"event_id": e.event_id, "subject": e.subject, "subject_refs": e.subject_refs,
+             "purposes": e.purposes, "action": e.action, "occurred_at": e.occurred_at}
+            for e in entries
+        ]
+    ).encode()  # fmt: skip
+
+
+def entries_from_json(raw: bytes) -> list[ConsentEntry]:
+    return [ConsentEntry(**item) for item in json.loads(raw)]
 
 
 @dataclass
@@ -59,9 +78,9 @@ class ConsentSystemOutcome:
     system: str
     outcome: str
     at: str
-    event_ids: list[str]
+    entry_indexes: list[int]  # which of the batch's changes this answer is for
     evidence: dict[str, Any] = field(default_factory=dict)
-    per_event: dict[str, str] = field(default_factory=dict)  # event_id -> outcome, when not all the same
+    per_entry: list[str] = field(default_factory=list)  # outcome per entry index, when not all the same
 
 
 @dataclass

@@ -19,7 +19,9 @@ CREATE TABLE IF NOT EXISTS consent_batches (
     batch_id     uuid PRIMARY KEY,
     tenant       text NOT NULL,
     changes      integer NOT NULL,
-    created_at   timestamptz NOT NULL DEFAULT now()
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    key_id       text NOT NULL,
+    sealed       bytea NOT NULL  -- the changes with identities, AES-GCM (workers.codec)
 );
 CREATE TABLE IF NOT EXISTS consent_events (
     event_id     text PRIMARY KEY,
@@ -58,16 +60,26 @@ class ConsentStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def note_batch(self, batch_id: str, tenant: str, changes: int) -> None:
+    async def keep_batch(self, batch_id: str, tenant: str, changes: int, key_id: str, sealed: bytes) -> None:
+        """The batch's changes, encrypted, before its workflow starts (the same batch twice: once)."""
         await self._pool.execute(
             """
-            INSERT INTO consent_batches (batch_id, tenant, changes) VALUES ($1, $2, $3)
+            INSERT INTO consent_batches (batch_id, tenant, changes, key_id, sealed)
+            VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT DO NOTHING
             """,
             batch_id,
             tenant,
             changes,
+            key_id,
+            sealed,
         )
+
+    async def sealed_batch(self, batch_id: str) -> tuple[str, bytes] | None:
+        row = await self._pool.fetchrow(
+            "SELECT key_id, sealed FROM consent_batches WHERE batch_id = $1", batch_id
+        )
+        return None if row is None else (row["key_id"], bytes(row["sealed"]))
 
     async def is_batch(self, batch_id: str) -> bool:
         return bool(

@@ -8,6 +8,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from workers.activities import RequestActivities
+from workers.codec import codec_from_environment
 from workers.connectors.pools import DatabasePools
 from workers.connectors.registry import ConnectorRegistry
 from workers.consent_activities import ConsentActivities
@@ -30,7 +31,9 @@ async def build_activity_worker(client: Client, settings: Settings, stack: Async
         pools, publisher, settings.sandbox_dir, ledger.partners, settings.callback_base_url
     )
     activities = RequestActivities(ledger, publisher, connectors, HttpTransfers())
-    consent = ConsentActivities(ledger.consent, publisher, connectors)
+    consent = ConsentActivities(
+        ledger.consent, codec_from_environment(settings.state_dir), publisher, connectors
+    )
     return Worker(
         client,
         task_queue=settings.task_queue,

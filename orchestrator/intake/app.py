@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -31,6 +32,7 @@ from schemas import (
     decode_and_validate,
 )
 from schemas.models import Confirmation, ConsentChange
+from workers.codec import codec_from_environment
 from workers.ledger import Ledger
 from workers.settings import Settings
 from workers.temporal_client import connect
@@ -54,7 +56,8 @@ class IntakeContext:
             if self._router is None:
                 client = await connect(self.settings, attempts=30)
                 ledger = await Ledger.connect(self.settings.pg_dsn())
-                self._router = IntakeRouter(client, ledger, self.settings.task_queue)
+                codec = codec_from_environment(self.settings.state_dir)
+                self._router = IntakeRouter(client, ledger, self.settings.task_queue, codec)
         return self._router
 
 
@@ -162,6 +165,7 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
 
     async def handle_consent_window(events: list[faust.types.EventT]) -> None:
         """Bad changes to the DLQ; the good ones, per tenant, become one batch workflow each."""
+        began = time.perf_counter()
         changes: list[ConsentChange] = []
         for event in events:
             raw = bytes(event.value or b"")
@@ -174,12 +178,19 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
         if not changes:
             return
         router = await retry_transient("connecting to Temporal and PostgreSQL", context.router)
-        for batch in group_changes(changes, context.packs):
+        validated = time.perf_counter()
+        for batch, entries in group_changes(changes, context.packs):
             await retry_transient(
-                f"starting consent batch {batch.batch_id}", partial(router.start_consent_batch, batch)
+                f"starting consent batch {batch.batch_id}",
+                partial(router.start_consent_batch, batch, entries),
             )
+        log.info(
+            "consent window: %d change(s), %d rejected; validated in %.0f ms, batches started in %.0f ms",
+            len(changes), len(events) - len(changes), 1000 * (validated - began),
+            1000 * (time.perf_counter() - validated),
+        )  # fmt: skip
 
-    @app.agent(consent_topic)
+    @app.agent(consent_topic, concurrency=2)
     async def intake_consent(stream: faust.StreamT) -> None:
         # A short window of changes at a time (faust acknowledges them once the batch started).
         async for events in stream.take_events(consent_max, within=consent_seconds):  # type: ignore[attr-defined]

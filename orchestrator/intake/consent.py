@@ -18,6 +18,7 @@ from orchestrator.policy.plan import plan_request
 from schemas import ContractViolation
 from schemas.models import ConsentChange
 from workers.consent_messages import ConsentBatch, ConsentEntry, SystemShare
+from workers.messages import SystemStep
 from workers.subject_refs import subject_refs
 
 BATCH_NAMESPACE = uuid.UUID("7b3f5e0c-1d2a-4c59-9d0e-2f6a1c8b4e17")
@@ -34,8 +35,11 @@ def admit_consent(change: ConsentChange, packs: dict[str, PolicyPack]) -> None:
         raise ContractViolation("unknown_tenant", f"tenant: no policy pack for {change.tenant!r}")
 
 
-def group_changes(changes: list[ConsentChange], packs: dict[str, PolicyPack]) -> list[ConsentBatch]:
-    """One batch per tenant; changes are admitted already. Duplicates of one event_id count once."""
+def group_changes(
+    changes: list[ConsentChange], packs: dict[str, PolicyPack]
+) -> list[tuple[ConsentBatch, list[ConsentEntry]]]:
+    """One batch (and its changes) per tenant; changes are admitted already. Duplicates of one
+    event_id count once."""
     by_tenant: dict[str, dict[str, ConsentChange]] = defaultdict(dict)
     for change in changes:
         by_tenant[change.tenant].setdefault(change.event_id, change)
@@ -54,18 +58,21 @@ def group_changes(changes: list[ConsentChange], packs: dict[str, PolicyPack]) ->
             for c in ordered
         ]
         shares: dict[str, SystemShare] = {}
+        plans: dict[tuple[str, ...], list[SystemStep]] = {}  # many changes name the same purposes
         for index, entry in enumerate(entries):
             if entry.action != "withdraw":
                 continue
-            for step in plan_request(packs[tenant], "consent_withdrawal", {"purposes": entry.purposes}):
+            key = tuple(sorted(entry.purposes))
+            if key not in plans:
+                plans[key] = plan_request(packs[tenant], "consent_withdrawal", {"purposes": list(key)})
+            for step in plans[key]:
                 share = shares.setdefault(step.system, SystemShare(step=step))
                 share.entry_indexes.append(index)
-        batches.append(
-            ConsentBatch(
-                batch_id=batch_id(tenant, list(unique)),
-                tenant=tenant,
-                entries=entries,
-                systems=list(shares.values()),
-            )
+        batch = ConsentBatch(
+            batch_id=batch_id(tenant, list(unique)),
+            tenant=tenant,
+            changes=len(entries),
+            systems=list(shares.values()),
         )
+        batches.append((batch, entries))
     return batches

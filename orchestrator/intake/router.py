@@ -31,17 +31,19 @@ from orchestrator.workflows.models import (
 from orchestrator.workflows.request import RequestWorkflow
 from schemas import ContractViolation
 from schemas.models import Confirmation
-from workers.consent_messages import BatchConfirmation, ConsentBatch
+from workers.codec import AesGcmCodec
+from workers.consent_messages import BatchConfirmation, ConsentBatch, ConsentEntry, entries_to_json
 from workers.ledger import Ledger
 
 log = logging.getLogger(__name__)
 
 
 class IntakeRouter:
-    def __init__(self, client: Client, ledger: Ledger, task_queue: str) -> None:
+    def __init__(self, client: Client, ledger: Ledger, task_queue: str, codec: AesGcmCodec) -> None:
         self._client = client
         self._ledger = ledger
         self._task_queue = task_queue
+        self._codec = codec
 
     async def start_request(self, admission: Admission) -> bool:
         """Record and start; False when this request_id was already started before."""
@@ -97,16 +99,18 @@ class IntakeRouter:
         )
         return created
 
-    async def start_consent_batch(self, batch: ConsentBatch) -> None:
-        """Start the batch's workflow once; a window delivered twice finds it already there."""
-        await self._ledger.consent.note_batch(batch.batch_id, batch.tenant, len(batch.entries))
+    async def start_consent_batch(self, batch: ConsentBatch, entries: list[ConsentEntry]) -> None:
+        """Keep the changes (encrypted), then start the batch's workflow once; a window delivered
+        twice finds both already there."""
+        key_id, sealed = self._codec.seal(entries_to_json(entries), batch.batch_id)
+        await self._ledger.consent.keep_batch(batch.batch_id, batch.tenant, len(entries), key_id, sealed)
         attributes = TypedSearchAttributes(
             [
                 SearchAttributePair(search.TENANT, batch.tenant),
                 SearchAttributePair(search.REQUEST_TYPE, "consent_batch"),
             ]
         )
-        withdrawals = sum(1 for entry in batch.entries if entry.action == "withdraw")
+        withdrawals = sum(1 for entry in entries if entry.action == "withdraw")
         try:
             await self._client.start_workflow(
                 ConsentBatchWorkflow.run,
@@ -118,7 +122,7 @@ class IntakeRouter:
                 search_attributes=attributes,
                 memo={
                     "summary": f"consent batch for tenant {batch.tenant}: {withdrawals} withdrawal(s), "
-                    f"{len(batch.entries) - withdrawals} grant(s), {len(batch.systems)} system(s)"
+                    f"{len(entries) - withdrawals} grant(s), {len(batch.systems)} system(s)"
                 },
             )
         except WorkflowAlreadyStartedError:

@@ -56,10 +56,7 @@ class ConsentBatchWorkflow:
 
     async def _system(self, batch: ConsentBatch, share: SystemShare) -> str:
         system = share.step.system
-        work = ConsentSystemBatch(
-            batch.batch_id, batch.tenant, share.step, [batch.entries[i] for i in share.entry_indexes]
-        )
-        event_ids = [entry.event_id for entry in work.entries]
+        work = ConsentSystemBatch(batch.batch_id, batch.tenant, share.step, share.entry_indexes)
         try:
             outcome: ConsentSystemOutcome = await workflow.execute_activity(
                 "apply_consent_batch",
@@ -69,8 +66,9 @@ class ConsentBatchWorkflow:
                 retry_policy=SYSTEM_RETRY,
             )
         except ActivityError as err:
+            failed_at = workflow.now().isoformat()
             outcome = ConsentSystemOutcome(
-                batch.batch_id, batch.tenant, system, "failed", workflow.now().isoformat(), event_ids,
+                batch.batch_id, batch.tenant, system, "failed", failed_at, share.entry_indexes,
                 evidence={"error": str(err.cause or err)},
             )  # fmt: skip
         while outcome.outcome == "pending":
@@ -90,7 +88,7 @@ class ConsentBatchWorkflow:
             if answer.reason:
                 evidence["reason"] = answer.reason
             outcome = ConsentSystemOutcome(
-                batch.batch_id, batch.tenant, system, answer.outcome, answer.at, event_ids, evidence
+                batch.batch_id, batch.tenant, system, answer.outcome, answer.at, share.entry_indexes, evidence
             )
         await workflow.execute_activity(
             "record_consent_outcome",

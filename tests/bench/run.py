@@ -27,10 +27,17 @@ import asyncpg
 RESULTS = Path("bench-results")
 
 
+_SHOWN: dict[str, int] = {}
+
+
 def progress(label: str, done: int, total: int) -> None:
     tty = sys.stdout.isatty()
-    if not tty and done < total and done % max(total // 10, 1):
-        return  # in a log, a line every tenth is enough
+    tenth = max(total // 10, 1)
+    if _SHOWN.get(label) == done or (
+        not tty and done < total and done // tenth == _SHOWN.get(label, -1) // tenth
+    ):
+        return  # unchanged; and in a log, a line every tenth is enough
+    _SHOWN[label] = done
     width = 30
     filled = int(width * done / max(total, 1))
     end = "" if tty and done < total else "\n"
@@ -201,11 +208,13 @@ def chart(results: dict[str, Any], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-async def main(requests: int, single: int) -> int:
+async def main(requests: int, single: int, consent: int, only: str | None) -> int:
     from infra.launch import launch, shut_down
     from orchestrator.workflows.search import REGISTRATION
+    from tests.bench.consent import consent_bench
 
     print("Starting the embedded stack and our services ...")
+    os.environ.setdefault("PRIVACY_SANDBOX_PARTNER_DELAY", "1")  # the slow partner: 1 s, not the demo's 20
     settings, stack = await launch(Path(tempfile.mkdtemp(prefix="privacy-bench-")), REGISTRATION)
     try:
         results: dict[str, Any] = {
@@ -213,6 +222,10 @@ async def main(requests: int, single: int) -> int:
             "cpus": os.cpu_count(),
             "note": "one run on the embedded stack (Temporal dev server on SQLite, Tansu, PostgreSQL)",
         }
+        if only == "consent":
+            results["consent"] = await consent_bench(settings, consent, progress)
+            print(json.dumps(results["consent"], indent=2))
+            return 0
         results["bare_temporal"] = await bare_temporal(settings, requests, width=9)
         subjects = await seed_subjects(settings, requests + single)
         results["end_to_end_single"] = await erasures(
@@ -242,7 +255,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Benchmarks on the embedded stack (see module docstring).")
     parser.add_argument("--requests", type=int, default=100, help="burst size for (a) and (b)")
     parser.add_argument("--single", type=int, default=20, help="requests sent one at a time for latency")
+    parser.add_argument("--consent", type=int, default=20000, help="consent withdrawals for (d)")
+    parser.add_argument("--only", choices=["consent"], help="run one part only (quicker, for profiling)")
     options = parser.parse_args()
-    code = asyncio.run(main(options.requests, options.single))
+    code = asyncio.run(main(options.requests, options.single, options.consent, options.only))
     sys.stdout.flush()
     os._exit(code)

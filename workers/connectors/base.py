@@ -93,6 +93,11 @@ class Connector(ABC):
         return await handler(task)
 
 
+def normalised(identity: str, value: str) -> str:
+    """An identity as SQL connectors compare it: e-mail addresses case-insensitively."""
+    return value.lower() if identity == "email" else value
+
+
 def subject_filter(
     subject: dict[str, str], match: dict[str, str], first_param: int = 1
 ) -> tuple[str, list[str]]:

@@ -18,10 +18,11 @@ from workers.connectors.base import (
     ConnectorResult,
     identifier,
     json_ready,
+    normalised,
     subject_filter,
 )
 from workers.connectors.pools import DatabasePools
-from workers.messages import SystemTaskInput
+from workers.messages import SystemStep, SystemTaskInput
 from workers.periods import add_iso_period
 
 
@@ -161,6 +162,45 @@ class SqlConnector(Connector):
         outcome = "consent_withdrawn" if task.request_type == "consent_withdrawal" else "processing_stopped"
         purposes = task.step.rule.get("purposes", [])
         return ConnectorResult(outcome, evidence={"flagged_by_table": changed, "purposes": purposes})
+
+    async def stop_processing_many(self, step: SystemStep, subjects: list[dict[str, str]]) -> list[bool]:
+        """Flag many subjects' rows in one statement per table (consent batches): for each
+        subject, whether any of its rows was found. Setting a flag twice changes nothing."""
+        column = step.rule.get("flag_column")
+        if not column:
+            raise ConnectorError("stop_processing needs flag_column in the pack rule", retryable=False)
+        database = step.connector.get("database")
+        if not database:
+            raise ConnectorError("sql connector needs 'database' in the pack", retryable=False)
+        pool = await self._pools.get(database)
+        found = [False] * len(subjects)
+        async with pool.acquire() as conn, conn.transaction():
+            for spec in step.connector.get("tables", []):
+                table = identifier(spec["table"])
+                if column not in await _columns(conn, spec["table"]):
+                    continue
+                match: dict[str, str] = spec["match"]
+                clauses, params, returned = [], [], []
+                for identity, col in match.items():
+                    values = [normalised(identity, s[identity]) for s in subjects if identity in s]
+                    if not values:
+                        continue
+                    params.append(values)
+                    column_sql = f"lower({identifier(col)})" if identity == "email" else identifier(col)
+                    clauses.append(f"{column_sql} = ANY(${len(params)}::text[])")
+                    returned.append((identity, f"{column_sql} AS {identifier('m_' + identity)}"))
+                if not clauses:
+                    continue
+                rows = await conn.fetch(
+                    f"UPDATE {table} SET {identifier(column)} = true WHERE {' OR '.join(clauses)}"
+                    f" RETURNING {', '.join(sql for _, sql in returned)}",
+                    *params,
+                )
+                hits = {(identity, row[f"m_{identity}"]) for row in rows for identity, _ in returned}
+                for index, subject in enumerate(subjects):
+                    if any((i, normalised(i, v)) in hits for i, v in subject.items()):
+                        found[index] = True
+        return found
 
     def _specs_with_filters(
         self, task: SystemTaskInput
