@@ -39,3 +39,19 @@ class BenchNoopFanout:
             )
         )
         return sum(results)
+
+
+@workflow.defn(name="BenchWaiter")
+class BenchWaiter:
+    """Waits for one signal, then completes: the bare cost of an acknowledgement closing a workflow."""
+
+    def __init__(self) -> None:
+        self._done = False
+
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.wait_condition(lambda: self._done)
+
+    @workflow.signal
+    def done(self) -> None:
+        self._done = True

@@ -3,8 +3,11 @@
 (a) bare-Temporal ceiling: no-op fan-out workflows of the request's width, same server;
 (b) our end-to-end erasure throughput (Kafka → intake → workflow → connectors → ledger) and
     its ratio to (a);
-(c) latency percentiles: publish → workflow started, publish → closed (one at a time, and in a burst).
-Results: bench-results/bench.json and bench-results/bench.png.
+(c) latency percentiles: publish → workflow started, publish → closed (one at a time, and in a burst);
+(d) consent events per second, ingested and propagated to every system, vs raw Kafka (tests/bench/consent.py);
+(e) 10,000 requests open at a partner: memory, and signed callback → closed vs a bare signal
+    (tests/bench/open_requests.py).
+Results: bench-results/bench.json and bench-results/bench.png (``--only`` writes bench-<part>.*).
 """
 
 from __future__ import annotations
@@ -178,43 +181,18 @@ async def erasures(
     }
 
 
-def chart(results: dict[str, Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    bare, ours = results["bare_temporal"], results["end_to_end_burst"]
-    left.bar(
-        ["bare Temporal\nno-op fan-out", "our erasure\nend to end"],
-        [bare["workflows_per_s"], ours["requests_per_s"]],
-        color=["#999999", "#2a6ebb"],
-    )
-    left.set_ylabel("requests (fan-out workflows) per second")
-    left.set_title(f"Throughput, width {bare['width']} (ratio {results['ratio_end_to_end_vs_bare']:.2f})")
-    labels = ["p50", "p90", "p99"]
-    for key, name, offset in (
-        ("end_to_end_single", "one at a time", -0.2),
-        ("end_to_end_burst", "burst", 0.2),
-    ):
-        values = [results[key]["publish_to_closed_s"][p] for p in labels]
-        right.bar([i + offset for i in range(3)], values, width=0.4, label=name)
-    right.set_xticks(range(3), labels)
-    right.set_ylabel("seconds, publish → closed")
-    right.set_title("Latency of an erasure request")
-    right.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-
-
-async def main(requests: int, single: int, consent: int, only: str | None) -> int:
+async def main(options: argparse.Namespace) -> int:
     from infra.launch import launch, shut_down
     from orchestrator.workflows.search import REGISTRATION
+    from tests.bench.chart import chart, summary
     from tests.bench.consent import consent_bench
+    from tests.bench.open_requests import PACKS, open_requests_bench
+
+    requests, single, only = options.requests, options.single, options.only
 
     print("Starting the embedded stack and our services ...")
     os.environ.setdefault("PRIVACY_SANDBOX_PARTNER_DELAY", "1")  # the slow partner: 1 s, not the demo's 20
+    os.environ["PRIVACY_PACKS_DIR"] = str(PACKS)  # (e)'s tenant: erasures that wait on a partner
     settings, stack = await launch(Path(tempfile.mkdtemp(prefix="privacy-bench-")), REGISTRATION)
     try:
         results: dict[str, Any] = {
@@ -222,30 +200,29 @@ async def main(requests: int, single: int, consent: int, only: str | None) -> in
             "cpus": os.cpu_count(),
             "note": "one run on the embedded stack (Temporal dev server on SQLite, Tansu, PostgreSQL)",
         }
-        if only == "consent":
-            results["consent"] = await consent_bench(settings, consent, progress)
-            print(json.dumps(results["consent"], indent=2))
-            return 0
-        results["bare_temporal"] = await bare_temporal(settings, requests, width=9)
-        subjects = await seed_subjects(settings, requests + single)
-        results["end_to_end_single"] = await erasures(
-            settings, subjects[:single], "erasure, one at a time", True
-        )
-        results["end_to_end_burst"] = await erasures(settings, subjects[single:], "erasure, burst", False)
-        results["ratio_end_to_end_vs_bare"] = round(
-            results["end_to_end_burst"]["requests_per_s"] / results["bare_temporal"]["workflows_per_s"], 3
-        )
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
-        chart(results, RESULTS / "bench.png")
-        print(json.dumps({k: results[k] for k in ("bare_temporal", "ratio_end_to_end_vs_bare")}, indent=2))
-        for key in ("end_to_end_single", "end_to_end_burst"):
-            r = results[key]
-            print(
-                f"{key}: {r['requests_per_s']} req/s; publish→started {r['publish_to_workflow_started_s']}; "
-                f"publish→closed {r['publish_to_closed_s']}"
+        parts = {"throughput", "consent", "open"} if only is None else {only}
+        if "throughput" in parts:
+            results["bare_temporal"] = await bare_temporal(settings, requests, width=9)
+            subjects = await seed_subjects(settings, requests + single)
+            results["end_to_end_single"] = await erasures(
+                settings, subjects[:single], "erasure, one at a time", True
             )
-        print(f"written: {RESULTS / 'bench.json'}, {RESULTS / 'bench.png'}")
+            results["end_to_end_burst"] = await erasures(settings, subjects[single:], "erasure, burst", False)
+            results["ratio_end_to_end_vs_bare"] = round(
+                results["end_to_end_burst"]["requests_per_s"] / results["bare_temporal"]["workflows_per_s"], 3
+            )
+        if "consent" in parts:
+            results["consent"] = await consent_bench(settings, options.consent, progress)
+        if "open" in parts:
+            results["open_requests"] = await open_requests_bench(
+                settings, options.open, options.sample, progress
+            )
+        RESULTS.mkdir(exist_ok=True)
+        name = "bench" if only is None else f"bench-{only}"
+        (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
+        chart(results, RESULTS / f"{name}.png")
+        print(summary(results))
+        print(f"written: {RESULTS / (name + '.json')}, {RESULTS / (name + '.png')}")
         return 0
     finally:
         await shut_down(settings, stack)
@@ -256,8 +233,12 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=100, help="burst size for (a) and (b)")
     parser.add_argument("--single", type=int, default=20, help="requests sent one at a time for latency")
     parser.add_argument("--consent", type=int, default=20000, help="consent withdrawals for (d)")
-    parser.add_argument("--only", choices=["consent"], help="run one part only (quicker, for profiling)")
+    parser.add_argument("--open", type=int, default=10000, help="requests kept open at a partner for (e)")
+    parser.add_argument("--sample", type=int, default=100, help="of those, how many a signed callback closes")
+    parser.add_argument(
+        "--only", choices=["throughput", "consent", "open"], help="one part only: (a-c), (d) or (e)"
+    )
     options = parser.parse_args()
-    code = asyncio.run(main(options.requests, options.single, options.consent, options.only))
+    code = asyncio.run(main(options))
     sys.stdout.flush()
     os._exit(code)
