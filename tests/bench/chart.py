@@ -119,6 +119,7 @@ def summary(results: dict[str, Any]) -> str:
             f"(e) {o['open_requests']} open ({o['opened_per_s']}/s to open): "
             f"memory {o['memory_with_open_mb']} MB, "
             f"+{o['memory_growth_per_open_request_kb']} kB per request; "
-            f"callback→closed {o['ours']['callback_to_closed_s']} vs bare signal {o['bare_temporal']['signal_to_closed_s']}"
+            f"callback→closed {o['ours']['callback_to_closed_s']} "
+            f"vs bare signal {o['bare_temporal']['signal_to_closed_s']}"
         )
     return "\n".join(lines)
