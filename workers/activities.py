@@ -34,6 +34,7 @@ from workers.messages import (
     SystemResult,
     SystemTaskInput,
 )
+from workers.metrics import CONFIRMATION_DURATION
 from workers.report import build_report, render_html
 from workers.transfers import HttpTransfers
 
@@ -268,6 +269,11 @@ class RequestActivities:
         self, request_id: str, tenant: str, request_type: str, result: SystemResult
     ) -> SystemResult:
         stored = await self._ledger.record_outcome(request_id, result)
+        if stored is result and result.final:  # stored now, not a repeat of an earlier answer
+            seconds = await self._ledger.seconds_to_confirm(request_id, result.system)
+            if seconds is not None:
+                attributes = {"tenant": tenant, "system": result.system, "outcome": result.outcome}
+                CONFIRMATION_DURATION.record(seconds, attributes)
         await self._publish_outcome(request_id, tenant, request_type, stored)
         log.info("request %s system %s: %s", request_id, stored.system, stored.outcome)
         return stored

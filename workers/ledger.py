@@ -247,6 +247,18 @@ class Ledger:
         stored = await self.system_result(request_id, result.system)
         return stored or result
 
+    async def seconds_to_confirm(self, request_id: str, system: str) -> float | None:
+        """From the system's first attempt to its final answer, once both are known."""
+        value = await self._pool.fetchval(
+            """
+            SELECT EXTRACT(EPOCH FROM confirmed_at - started_at) FROM request_systems
+             WHERE request_id = $1 AND system = $2 AND confirmed_at IS NOT NULL AND started_at IS NOT NULL
+            """,
+            request_id,
+            system,
+        )
+        return None if value is None else max(float(value), 0.0)
+
     async def end_retention(self, request_id: str, system: str, evidence: dict[str, Any]) -> None:
         """What was ``retained`` for a while is now ``erased``: the one change a final outcome allows."""
         await self._pool.execute(

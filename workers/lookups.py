@@ -63,6 +63,17 @@ class RequestLookups:
         )
         return [r["workflow_id"] for r in rows]
 
+    async def open_counts(self) -> list[dict[str, Any]]:
+        """Open requests per (tenant, status), and how many of them are past due."""
+        rows = await self._pool.fetch(
+            """
+            SELECT tenant, status, count(*) AS open,
+                   count(*) FILTER (WHERE due_at < now() OR 'overdue' = ANY(flags)) AS overdue
+              FROM requests WHERE closed_at IS NULL GROUP BY tenant, status ORDER BY tenant, status
+            """
+        )
+        return [dict(r) for r in rows]
+
     async def overdue(self) -> list[dict[str, Any]]:
         """Open requests past their due date (flagged or not yet flagged)."""
         rows = await self._pool.fetch(

@@ -85,6 +85,15 @@ class Settings:
             ) from None
 
     @property
+    def metrics_seconds(self) -> float:
+        """How often metrics are exported (and the ledger's gauges read)."""
+        raw = _env("PRIVACY_OTEL_METRICS_SECONDS", "10")
+        try:
+            return max(float(raw), 0.1)
+        except ValueError:
+            raise SystemExit(f"PRIVACY_OTEL_METRICS_SECONDS={raw!r} is not a number of seconds") from None
+
+    @property
     def callback_max_age(self) -> timedelta:
         """How old a partner's signed callback may be before it counts as a replay."""
         raw = _env("PRIVACY_CALLBACK_MAX_AGE_SECONDS", "600")

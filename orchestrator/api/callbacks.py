@@ -29,6 +29,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from orchestrator.workflows.models import ConfirmationSignal, PartnerStatusUpdate, system_workflow_id
 from workers.ledger import Ledger
+from workers.metrics import PARTNER_CALLBACKS
 from workers.opendsr.protocol import Callback, callback_path, completed_outcome, parse_callback, staleness
 from workers.opendsr.signatures import read_headers, verify
 
@@ -113,6 +114,7 @@ class CallbackGateway:
         )  # fmt: skip
         status = await store.advance(callback.subject_request_id, callback.request_status)
         if not fresh:
+            PARTNER_CALLBACKS.add(1, {"partner": partner, "result": "duplicate"})
             return Verdict(200, "duplicate callback: already recorded, nothing changed", "duplicate")
         update = PartnerStatusUpdate(
             subject_request_id=callback.subject_request_id,
@@ -131,6 +133,7 @@ class CallbackGateway:
             return await self._signal_instead(handle, sent, update, status)
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:  # the system's part is closed already
+                PARTNER_CALLBACKS.add(1, {"partner": partner, "result": "after close"})
                 return Verdict(
                     200, f"the system's part is already closed; partner status now {status}", "closed"
                 )
@@ -140,12 +143,14 @@ class CallbackGateway:
         log.info(
             "callback accepted: partner=%s status=%s result=%s", partner, callback.request_status, result
         )
+        PARTNER_CALLBACKS.add(1, {"partner": partner, "result": f"accepted {callback.request_status}"})
         return Verdict(200, f"recorded: {result}", result)
 
     async def _signal_instead(
         self, handle: Any, sent: Any, update: PartnerStatusUpdate, status: str
     ) -> Verdict:
         """No worker answered in time: a final status still reaches the workflow, by Signal."""
+        PARTNER_CALLBACKS.add(1, {"partner": str(sent["partner"]), "result": "queued"})
         if update.request_status == "cancelled":
             reason = "the partner cancelled the request"
             await handle.signal(
@@ -168,6 +173,8 @@ class CallbackGateway:
 
     def _refuse(self, tenant: str, system: str, reason: str) -> Verdict:
         log.warning("callback refused: tenant=%s system=%s reason=%s", tenant, system, reason)
+        # The reason's kind only (unsigned, forged, stale, ...): its text may quote a sender's header.
+        PARTNER_CALLBACKS.add(1, {"partner": "unverified", "result": "refused " + reason.split(":")[0]})
         return Verdict(403, reason)
 
 

@@ -119,9 +119,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from orchestrator.cli import serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from workers.metrics import setup_metrics
     from workers.telemetry import setup_tracing
 
     setup_tracing(args.service)
+    setup_metrics(args.service)
     if args.service == "intake":
         serve.serve_intake(settings)
     else:

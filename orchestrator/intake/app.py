@@ -34,6 +34,7 @@ from schemas import (
 from schemas.models import Confirmation, ConsentChange
 from workers.codec import codec_from_environment
 from workers.ledger import Ledger
+from workers.metrics import DLQ_RECORDS
 from workers.settings import Settings
 from workers.temporal_client import connect
 
@@ -111,6 +112,7 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
         )
         fut = await dlq_topic.send(key=dlq_key(raw), value=json.dumps(record).encode())
         await fut  # delivered before the bad event is acknowledged: nothing is lost
+        DLQ_RECORDS.add(1, {"topic": event.message.topic, "reason": violation.reason})
         log.warning(
             "rejected %s[%s]@%s: %s",
             event.message.topic,

@@ -53,7 +53,10 @@ async def seed(settings: Any, count: int) -> list[tuple[str, str, dict[str, str]
 
 
 async def confirm_manual_steps(settings: Any, views: dict[str, Any], confirmed: set[str]) -> None:
-    """Act as the operator for systems without an API (e.g. JSM's direct-mail processor)."""
+    """Act as the operator for systems without an API (e.g. JSM's direct-mail processor) and for
+    the sandbox's silent partner (Jump's Tangier office, which confirms by phone)."""
+    import json
+
     import aiohttp
 
     from orchestrator.api.auth import token_for
@@ -61,13 +64,15 @@ async def confirm_manual_steps(settings: Any, views: dict[str, Any], confirmed: 
     from orchestrator.policy.plan import plan_request
 
     packs = load_packs()
+    directory = json.loads((settings.sandbox_dir / "partners" / "directory.json").read_text())
+    silent = {name for name, entry in directory.items() if entry["behaviour"] == "silent"}
     headers = {"Authorization": f"Bearer {token_for(settings.state_dir, 'operator')}"}
     async with aiohttp.ClientSession(headers=headers) as http:
         for request_id, view in views.items():
             if not view:
                 continue
             manual = {s.system for s in plan_request(packs[view["tenant"]], view["type"])
-                      if s.connector["kind"] == "manual"}  # fmt: skip
+                      if s.connector["kind"] == "manual" or s.connector.get("partner") in silent}  # fmt: skip
             for system in view["systems"]:
                 key = f"{request_id}/{system['system']}"
                 if system["system"] in manual and system["outcome"] == "pending" and key not in confirmed:

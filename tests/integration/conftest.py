@@ -165,6 +165,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Runni
     os.environ["PRIVACY_PACKS_DIR"] = str(TEST_PACKS)
     os.environ["PRIVACY_API_TOKENS"] = ",".join(f"{t}:{r}@test:{r}" for r, t in TOKENS.items())
     os.environ["PRIVACY_OTEL_EXPORTER"] = f"jsonl:{traces_dir(tmp_path_factory)}"
+    os.environ["PRIVACY_OTEL_METRICS_SECONDS"] = "1"
     os.environ["PRIVACY_SANDBOX_PARTNER_DELAY"] = "4"  # the slow partner: seconds, not the demo's 20
     settings, infra = await launch(tmp_path_factory.mktemp("privacy-state"), REGISTRATION)
     try:
