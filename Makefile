@@ -28,6 +28,7 @@ status: install
 
 ## The whole suite: unit tests, then integration tests against real servers the tests start.
 test: install lint
+	bash infra/install-browser.sh
 	$(BIN)/python tests/run.py
 
 unit: install

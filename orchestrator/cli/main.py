@@ -69,6 +69,7 @@ def _where_to_look(settings: Settings) -> None:
     print("Where to look:")
     workflows = f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows"
     print(f"  Temporal UI   {workflows}?query={query}")
+    print("                saved views for common questions: privacyctl views (docs/operator-console.md)")
     print(f"  HTTP API      {settings.api_url}/v1/requests  (GET /v1/requests/<request_id>[/report])")
     print(f"  Kafka broker  {settings.kafka_bootstrap}   PostgreSQL {settings.pg_host}:{settings.pg_port}")
     if os.environ.get("PRIVACY_API_TOKENS"):
@@ -180,6 +181,7 @@ def cmd_request(args: argparse.Namespace, settings: Settings) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from orchestrator.cli.operator import add_operator_commands
     from orchestrator.cli.partners import add_partner_commands
+    from orchestrator.cli.views import add_views_command
     from schemas import REQUESTS_TOPIC
 
     parser = argparse.ArgumentParser(
@@ -217,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     request.set_defaults(func=cmd_request)
     add_operator_commands(sub)
     add_partner_commands(sub)
+    add_views_command(sub)
     return parser
 
 

@@ -307,10 +307,12 @@ class RequestWorkflow(OperatorUpdates):
             self._state.flags.remove(flag)
         if flag == "overdue":
             workflow.upsert_search_attributes([search.OVERDUE.value_set(on)])
+            workflow.upsert_memo({"summary": search.summary(self._request, self._state)})
 
     async def _set_status(self, status: str, reason: str | None = None) -> None:
         self._state.status = status
         workflow.upsert_search_attributes([search.STATUS.value_set(status)])
+        workflow.upsert_memo({"summary": search.summary(self._request, self._state)})
         await self._activity("record_request_status", self._status_change(status, reason), None)
 
     def _status_change(self, status: str, reason: str | None = None) -> RequestStatusChange:
