@@ -6,7 +6,7 @@ COPY schemas ./schemas
 COPY orchestrator ./orchestrator
 COPY workers ./workers
 COPY infra ./infra
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir '.[otlp]'
 ENV PRIVACY_STATE_DIR=/var/lib/privacy
 USER nobody
 ENTRYPOINT ["privacyctl", "serve"]

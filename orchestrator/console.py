@@ -3,9 +3,9 @@
 Each view is a Temporal visibility query over our search attributes (PrivacyTenant,
 PrivacyRequestType, PrivacyJurisdiction, PrivacyStatus, PrivacyDueAt, PrivacyOverdue) and the
 built-in ones (WorkflowType, ExecutionStatus, CloseTime). No ORDER BY: the dev server's
-visibility store refuses it (a production Temporal on Elasticsearch accepts it). ``{tenant}``, ``{jurisdiction}``,
-``{until}`` and ``{since}`` are filled in by ``privacyctl views``; docs/operator-console.md
-lists the same views for pasting into the UI's filter box and saving.
+visibility store refuses it (a production Temporal on Elasticsearch accepts it).
+``{tenant}``, ``{jurisdiction}``, ``{until}`` and ``{since}`` are filled in by ``privacyctl
+views``; docs/operator-console.md lists the same views for pasting into the UI's filter box.
 """
 
 from __future__ import annotations
