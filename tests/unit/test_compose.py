@@ -52,7 +52,10 @@ def test_our_services_run_the_cli_serve_commands_from_the_project_image(compose)
 
 
 def test_services_are_configured_with_the_settings_variables_our_code_reads(compose):
-    known = set(re.findall(r'"(PRIVACY_[A-Z_]+)"', (ROOT / "workers" / "settings.py").read_text()))
+    readers = ("settings.py", "telemetry.py")  # every PRIVACY_* variable our services read
+    known = {
+        v for f in readers for v in re.findall(r'"(PRIVACY_[A-Z_]+)"', (ROOT / "workers" / f).read_text())
+    }
     known |= {"PRIVACY_CODEC_KEYS", "PRIVACY_API_TOKENS"}
     for name in ("worker", "intake", "api"):
         variables = {v for v in compose["services"][name]["environment"] if v.startswith("PRIVACY_")}
