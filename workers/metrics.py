@@ -34,7 +34,7 @@ from opentelemetry.sdk.metrics.export import (
 )
 from opentelemetry.sdk.resources import Resource
 
-from workers.telemetry import EXPORTER_ENV
+from workers.telemetry import EXPORTER_ENV, otlp_exporter
 
 log = logging.getLogger(__name__)
 METER = metrics.get_meter("privacy")
@@ -85,13 +85,7 @@ def setup_metrics(service: str) -> bool:
     elif spec.startswith("jsonl:"):
         exporter = JsonLinesMetricExporter(Path(spec.removeprefix("jsonl:")) / f"{service}.metrics.jsonl")
     elif spec == "otlp":
-        try:
-            from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-        except ImportError as exc:
-            raise SystemExit(
-                f"{EXPORTER_ENV}=otlp needs the opentelemetry-exporter-otlp-proto-http package"
-            ) from exc
-        exporter = OTLPMetricExporter()
+        exporter = otlp_exporter("metric_exporter", "OTLPMetricExporter")
     else:
         raise SystemExit(f"{EXPORTER_ENV}={spec!r}: use console, otlp or jsonl:<folder>")
     from workers.settings import Settings

@@ -9,11 +9,13 @@ workflow, children and activities) → connector spans. Span attributes never ca
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
@@ -60,17 +62,22 @@ def setup_tracing(service: str) -> bool:
         exporter = JsonLinesExporter(folder / f"{service}.jsonl")
         provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=200))
     elif spec == "otlp":
-        try:
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-        except ImportError as exc:
-            raise SystemExit(
-                f"{EXPORTER_ENV}=otlp needs the opentelemetry-exporter-otlp-proto-http package"
-            ) from exc
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        provider.add_span_processor(BatchSpanProcessor(otlp_exporter("trace_exporter", "OTLPSpanExporter")))
     else:
         raise SystemExit(f"{EXPORTER_ENV}={spec!r}: use console, otlp or jsonl:<folder>")
     trace.set_tracer_provider(provider)
     return True
+
+
+def otlp_exporter(module: str, name: str) -> Any:
+    """An OTLP-over-HTTP exporter (traces or metrics), from the optional ``.[otlp]`` install."""
+    try:
+        found = importlib.import_module(f"opentelemetry.exporter.otlp.proto.http.{module}")
+    except ImportError as exc:
+        raise SystemExit(
+            f"{EXPORTER_ENV}=otlp needs the opentelemetry-exporter-otlp-proto-http package"
+        ) from exc
+    return getattr(found, name)()
 
 
 def trace_headers() -> list[tuple[str, bytes]]:

@@ -168,6 +168,18 @@ class SandboxPartner:
             body["status_callback_url"] = callback_url
         return body
 
+    def resume(self) -> int:
+        """After a restart, carry on with what was received and not finished (as a real partner
+        with a persistent queue would); the number of requests resumed."""
+        if self.behaviour == "silent":
+            return 0
+        unfinished = [
+            rid for rid, known in self.requests.items() if known["status"] in ("pending", "in_progress")
+        ]
+        for request_id in unfinished:
+            self._spawn(self._work(request_id))
+        return len(unfinished)
+
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
@@ -256,6 +268,9 @@ async def start_partners(sandbox_dir: Path) -> list[web.AppRunner]:
         await web.TCPSite(runner, "127.0.0.1", partner.port).start()
         runners.append(runner)
         directory[partner.partner] = {"base_url": partner.base_url, "behaviour": partner.behaviour}
+        resumed = partner.resume()
+        if resumed:
+            log.info("%s resumed %d unfinished request(s)", partner.partner, resumed)
     (sandbox_dir / "partners" / "directory.json").write_text(json.dumps(directory, indent=2))
     log.info(
         "sandbox partners listening: %s", ", ".join(f"{n} {d['base_url']}" for n, d in directory.items())

@@ -14,8 +14,9 @@ import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
+
+from orchestrator.workflows.retries import CONNECTOR_RETRY, LEDGER_RETRY
 
 with workflow.unsafe.imports_passed_through():
     from workers.consent_messages import (
@@ -27,13 +28,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from workers.messages import FINAL_OUTCOMES
 
-SYSTEM_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=60),
-    non_retryable_error_types=["ConnectorConfigError"],
-)
-LEDGER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 RESEND_AFTER = timedelta(minutes=10)  # an asynchronous tool silent this long gets the batch again
 
 
@@ -63,7 +57,7 @@ class ConsentBatchWorkflow:
                 work,
                 result_type=ConsentSystemOutcome,
                 start_to_close_timeout=timedelta(seconds=120),
-                retry_policy=SYSTEM_RETRY,
+                retry_policy=CONNECTOR_RETRY,
             )
         except ActivityError as err:
             failed_at = workflow.now().isoformat()
@@ -81,7 +75,7 @@ class ConsentBatchWorkflow:
                     work,
                     result_type=ConsentSystemOutcome,
                     start_to_close_timeout=timedelta(seconds=120),
-                    retry_policy=SYSTEM_RETRY,
+                    retry_policy=CONNECTOR_RETRY,
                 )
                 continue
             evidence = dict(answer.evidence)

@@ -14,7 +14,6 @@ from functools import partial
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 from orchestrator.workflows import rules, search
 from orchestrator.workflows.escalation import next_checkpoint
@@ -25,6 +24,7 @@ from orchestrator.workflows.models import (
     system_workflow_id,
 )
 from orchestrator.workflows.operator_updates import OperatorUpdates
+from orchestrator.workflows.retries import LEDGER_RETRY
 from orchestrator.workflows.system_task import SystemTaskWorkflow
 
 with workflow.unsafe.imports_passed_through():
@@ -43,7 +43,6 @@ with workflow.unsafe.imports_passed_through():
     )
 
 REPORTING_TYPES = ("access", "portability")
-LEDGER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 MAX_REMINDERS = 20
 
 

@@ -18,21 +18,12 @@ from temporalio.workflow import ParentClosePolicy
 
 from orchestrator.workflows.models import ConfirmationSignal, PartnerStatusUpdate, RetrySignal
 from orchestrator.workflows.retention import RetentionExpiryWorkflow, retention_workflow_id
+from orchestrator.workflows.retries import CONNECTOR_RETRY, LEDGER_RETRY
 
 with workflow.unsafe.imports_passed_through():
     from workers.messages import FINAL_OUTCOMES, SystemOutcomeInput, SystemResult, SystemTaskInput
     from workers.opendsr.protocol import STATUSES, completed_outcome
     from workers.periods import parse_duration
-
-# Downstream systems go down for minutes or hours: keep retrying, but back off to a minute.
-# Configuration errors (a broken pack) are not retried; an operator fixes and retries them.
-CONNECTOR_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=60),
-    non_retryable_error_types=["ConnectorConfigError"],
-)
-LEDGER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 
 
 @workflow.defn(name="SystemTaskWorkflow")

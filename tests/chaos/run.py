@@ -145,6 +145,7 @@ async def main(count: int, timeout: float) -> int:
     from workers.temporal_client import connect
 
     print("Starting the embedded stack and our services ...")
+    os.environ.setdefault("PRIVACY_SANDBOX_PARTNER_DELAY", "3")  # the slow partner: seconds, not 20
     settings, stack = await launch(Path(tempfile.mkdtemp(prefix="privacy-chaos-")), REGISTRATION)
     fault_log: list[str] = []
     try:
@@ -165,12 +166,15 @@ async def main(count: int, timeout: float) -> int:
         deadline = time.monotonic() + timeout
         views: dict[str, Any] = {}
         confirmed: set[str] = set()
+        shown = -1
         while time.monotonic() < deadline:
             for r in requests:
                 views[r["request_id"]] = await ledger.request(r["request_id"])
             await confirm_manual_steps(settings, views, confirmed)
             done = sum(1 for v in views.values() if v and v["status"] in TERMINAL_STATUSES)
-            print(f"\r  {done}/{len(requests)} requests closed", end="", flush=True)
+            if done != shown:
+                print(f"\r  {done}/{len(requests)} requests closed", end="", flush=True)
+                shown = done
             if done == len(requests):
                 break
             await asyncio.sleep(2)
@@ -184,6 +188,7 @@ async def main(count: int, timeout: float) -> int:
             "dlq_unexpected": 0,
             "completed_by_earlier_attempt": 0,
         }
+        stuck: list[dict[str, Any]] = []
         for r in requests:
             view = views.get(r["request_id"])
             if view is None:
@@ -191,6 +196,8 @@ async def main(count: int, timeout: float) -> int:
                 continue
             if view["status"] not in TERMINAL_STATUSES and "overdue" not in view["flags"]:
                 counts["not_terminal"] += 1
+                waiting = [s["system"] for s in view["systems"] if s["outcome"] not in FINAL_ERASURE]
+                stuck.append({"request_id": r["request_id"], "tenant": r["tenant"], "waiting_on": waiting})
             runs = [
                 w async for w in client.list_workflows(f"WorkflowId = 'privacy-request-{r['request_id']}'")
             ]
@@ -231,6 +238,7 @@ async def main(count: int, timeout: float) -> int:
             "faults": fault_log,
             "counts": counts,
             "violations": violations,
+            "not_terminal_examples": stuck[:20],
         }
         Path("bench-results").mkdir(exist_ok=True)
         Path("bench-results/chaos.json").write_text(json.dumps(result, indent=2) + "\n")
