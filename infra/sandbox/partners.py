@@ -212,12 +212,15 @@ class SandboxPartner:
                 "X-OpenDSR-Processor-Domain": self.domain,
                 "X-OpenDSR-Signature": sign(self._key, raw),
             }
-            for _ in range(times):
-                await _deliver(url, raw, headers)
+            delivered = [await _deliver(url, raw, headers) for _ in range(times)]
+            if all(delivered) and order.index(status) >= order.index(known.get("delivered", "pending")):
+                known["delivered"] = status
+                self._save()
 
 
-async def _deliver(url: str, raw: bytes, headers: dict[str, str], attempts: int = 6) -> None:
-    """POST a callback, retrying failures with back-off as the protocol asks."""
+async def _deliver(url: str, raw: bytes, headers: dict[str, str], attempts: int = 10) -> bool:
+    """POST a callback, retrying failures (no answer, 5xx) with back-off as the protocol asks;
+    True once the controller took it (a 4xx refusal is final too: retrying would not help)."""
     delay = 0.5
     for _ in range(attempts):
         try:
@@ -228,11 +231,12 @@ async def _deliver(url: str, raw: bytes, headers: dict[str, str], attempts: int 
                 if reply.status < 500:
                     if reply.status >= 400:
                         log.warning("callback refused by the controller: HTTP %s", reply.status)
-                    return
+                    return True
         except (aiohttp.ClientError, TimeoutError):
             pass
         await asyncio.sleep(delay)
-        delay *= 2
+        delay = min(delay * 2, 10.0)
+    return False
 
 
 def load_partners(sandbox_dir: Path) -> list[SandboxPartner]:

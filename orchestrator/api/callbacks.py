@@ -124,6 +124,19 @@ class CallbackGateway:
         )
         handle = self._client.get_workflow_handle(system_workflow_id(str(sent["request_id"]), sent["system"]))
         try:
+            verdict = await self._deliver(handle, sent, partner, update, status)
+        except Exception as exc:  # noqa: BLE001 - Temporal unreachable: the partner must retry
+            log.warning("callback kept but not applied yet (%s): partner=%s", type(exc).__name__, partner)
+            PARTNER_CALLBACKS.add(1, {"partner": partner, "result": "retry later"})
+            return Verdict(503, "kept, but the request cannot take it right now: send it again later")
+        # Only now is the callback done with: a partner retrying one that failed here gets it applied.
+        await store.applied(digest)
+        return verdict
+
+    async def _deliver(
+        self, handle: Any, sent: Any, partner: str, update: PartnerStatusUpdate, status: str
+    ) -> Verdict:
+        try:
             result = await handle.execute_update(
                 "partner_status", update, result_type=str, rpc_timeout=self._update_timeout
             )
@@ -140,10 +153,8 @@ class CallbackGateway:
             if err.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE):
                 return await self._signal_instead(handle, sent, update, status)
             raise
-        log.info(
-            "callback accepted: partner=%s status=%s result=%s", partner, callback.request_status, result
-        )
-        PARTNER_CALLBACKS.add(1, {"partner": partner, "result": f"accepted {callback.request_status}"})
+        log.info("callback accepted: partner=%s status=%s result=%s", partner, update.request_status, result)
+        PARTNER_CALLBACKS.add(1, {"partner": partner, "result": f"accepted {update.request_status}"})
         return Verdict(200, f"recorded: {result}", result)
 
     async def _signal_instead(

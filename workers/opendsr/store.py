@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS partner_callbacks (
     sent_time        timestamptz NOT NULL,
     received_at      timestamptz NOT NULL DEFAULT now(),
     signature        text NOT NULL,
-    body             jsonb NOT NULL
+    body             jsonb NOT NULL,
+    applied_at       timestamptz  -- when the workflow took it (null: kept, not yet delivered)
 );
 CREATE INDEX IF NOT EXISTS partner_callbacks_by_request ON partner_callbacks (subject_request_id);
 """
@@ -156,7 +157,9 @@ class PartnerStore:
     async def keep_callback(
         self, digest: str, subject_request_id: str, status: str, sent: datetime, signature: str, body: Any
     ) -> bool:
-        """Keep a verified callback as evidence; False when this very callback was seen before."""
+        """Keep a verified callback as evidence; False when this very callback was already applied
+        (a partner retrying a callback we kept but could not apply, e.g. Temporal was down, gets
+        it applied now)."""
         inserted = await self._pool.fetchval(
             """
             INSERT INTO partner_callbacks
@@ -170,7 +173,17 @@ class PartnerStore:
             signature,
             json.dumps(body),
         )
-        return bool(inserted)
+        if inserted:
+            return True
+        applied = await self._pool.fetchval(
+            "SELECT applied_at FROM partner_callbacks WHERE digest = $1", digest
+        )
+        return applied is None
+
+    async def applied(self, digest: str) -> None:
+        await self._pool.execute(
+            "UPDATE partner_callbacks SET applied_at = coalesce(applied_at, now()) WHERE digest = $1", digest
+        )
 
     async def callbacks(self, subject_request_id: str) -> list[dict[str, Any]]:
         rows = await self._pool.fetch(
