@@ -139,7 +139,7 @@ async def test_withdrawals_reach_every_system_with_evidence_and_the_subject_is_n
             "PrivacyTenant = 'upjunoo' AND PrivacyRequestType = 'consent_batch'"
         )
     ]  # fmt: skip
-    assert 1 <= len(workflows) < len(changes), "changes travel in batches, not one workflow each"
+    assert 0 < len(workflows) < len(changes), "changes travel in batches, not one workflow each"
 
 
 async def test_bad_consent_events_go_to_the_dlq_and_good_ones_in_the_same_window_still_pass(
