@@ -74,6 +74,10 @@ class JsonLinesMetricExporter(MetricExporter):
         return None
 
 
+def metrics_enabled() -> bool:
+    return bool(os.environ.get(EXPORTER_ENV, "").strip())
+
+
 def setup_metrics(service: str) -> bool:
     """Install a meter provider for ``service`` if an exporter is configured; True if metering."""
     spec = os.environ.get(EXPORTER_ENV, "").strip()

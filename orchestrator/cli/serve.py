@@ -57,7 +57,7 @@ async def serve_api(settings: Settings) -> None:
     from workers.codec import codec_from_environment
     from workers.events import EventPublisher
     from workers.ledger import Ledger
-    from workers.metrics import LedgerGauges
+    from workers.metrics import LedgerGauges, metrics_enabled
     from workers.temporal_client import connect
 
     ledger = await Ledger.connect(settings.pg_dsn())
@@ -77,13 +77,17 @@ async def serve_api(settings: Settings) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.api_host, settings.api_port).start()
-    gauges = asyncio.create_task(LedgerGauges(ledger, every=settings.metrics_seconds).run())
+    # The ledger is read for the gauges only when metrics are exported at all.
+    gauges = None
+    if metrics_enabled():
+        gauges = asyncio.create_task(LedgerGauges(ledger, every=settings.metrics_seconds).run())
     mark_ready(settings, "api")
     log.info("API on %s", settings.api_url)
     try:
         await _until_terminated()
     finally:
-        gauges.cancel()
+        if gauges is not None:
+            gauges.cancel()
         await runner.cleanup()
         await publisher.stop()
         await ledger.close()
