@@ -17,9 +17,10 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from schemas import CONFIRMATIONS_TOPIC, REQUEST_EVENTS_TOPIC, SYSTEM_TASKS_TOPIC
+from schemas import REQUEST_EVENTS_TOPIC
 from workers.codec import AesGcmCodec
 from workers.connectors.base import ConnectorError
+from workers.connectors.kafka_confirm import send_task
 from workers.connectors.registry import ConnectorRegistry
 from workers.connectors.sql import SqlConnector
 from workers.consent_messages import (
@@ -132,23 +133,13 @@ class ConsentActivities:
         self, work: ConsentSystemBatch, mine: list[ConsentEntry]
     ) -> ConsentSystemOutcome:
         """One task for the whole batch; the tool confirms it on privacy.confirmations.v1."""
-        topic = work.step.connector.get("topic", SYSTEM_TASKS_TOPIC)
         purposes = sorted({p for entry in mine for p in entry.purposes})
-        await self._publisher.publish(
-            topic,
-            key=work.batch_id,
-            value={
-                "task_id": f"consent-batch/{work.batch_id}/{work.step.system}",
-                "request_id": work.batch_id,
-                "tenant": work.tenant,
-                "system": work.step.system,
-                "action": work.step.action,
-                "subjects": [entry.subject for entry in mine],
-                "details": {"request_type": "consent_withdrawal", "purposes": purposes},
-                "reply_topic": CONFIRMATIONS_TOPIC,
-                "at": _now(),
-            },
-        )
+        topic = await send_task(
+            self._publisher, work.step, task_id=f"consent-batch/{work.batch_id}/{work.step.system}",
+            request_id=work.batch_id, tenant=work.tenant,
+            details={"request_type": "consent_withdrawal", "purposes": purposes},
+            subjects=[entry.subject for entry in mine],
+        )  # fmt: skip
         return ConsentSystemOutcome(
             work.batch_id, work.tenant, work.step.system, "pending", _now(), work.entry_indexes,
             evidence={"task_topic": topic, "subjects": len(mine)},

@@ -52,13 +52,7 @@ class ConsentBatchWorkflow:
         system = share.step.system
         work = ConsentSystemBatch(batch.batch_id, batch.tenant, share.step, share.entry_indexes)
         try:
-            outcome: ConsentSystemOutcome = await workflow.execute_activity(
-                "apply_consent_batch",
-                work,
-                result_type=ConsentSystemOutcome,
-                start_to_close_timeout=timedelta(seconds=120),
-                retry_policy=CONNECTOR_RETRY,
-            )
+            outcome = await self._apply(work)
         except ActivityError as err:
             failed_at = workflow.now().isoformat()
             outcome = ConsentSystemOutcome(
@@ -70,13 +64,7 @@ class ConsentBatchWorkflow:
                 await workflow.wait_condition(lambda: system in self._answers, timeout=RESEND_AFTER)
             answer = self._answers.get(system)
             if answer is None:
-                outcome = await workflow.execute_activity(
-                    "apply_consent_batch",
-                    work,
-                    result_type=ConsentSystemOutcome,
-                    start_to_close_timeout=timedelta(seconds=120),
-                    retry_policy=CONNECTOR_RETRY,
-                )
+                outcome = await self._apply(work)  # re-sent: the task id is the same
                 continue
             evidence = dict(answer.evidence)
             if answer.reason:
@@ -91,6 +79,16 @@ class ConsentBatchWorkflow:
             retry_policy=LEDGER_RETRY,
         )
         return outcome.outcome
+
+    async def _apply(self, work: ConsentSystemBatch) -> ConsentSystemOutcome:
+        outcome: ConsentSystemOutcome = await workflow.execute_activity(
+            "apply_consent_batch",
+            work,
+            result_type=ConsentSystemOutcome,
+            start_to_close_timeout=timedelta(seconds=120),
+            retry_policy=CONNECTOR_RETRY,
+        )
+        return outcome
 
     @workflow.signal
     def confirm_system(self, answer: BatchConfirmation) -> None:

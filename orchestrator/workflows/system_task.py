@@ -34,7 +34,6 @@ class SystemTaskWorkflow:
         self._reminders = 0
         self._task: SystemTaskInput | None = None
         self._partner_request_id: str | None = None
-        self._partner_progress: str | None = None  # the latest status a partner reported
 
     @workflow.run
     async def run(self, task: SystemTaskInput) -> SystemResult:
@@ -142,7 +141,6 @@ class SystemTaskWorkflow:
         assert self._task is not None
         if self._confirmation is not None:
             return "already final"
-        self._partner_progress = update.request_status
         evidence = {**update.evidence, "subject_request_id": update.subject_request_id,
                     "request_status": update.request_status, "confirmed_by": "signed callback"}  # fmt: skip
         if update.request_status == "completed":

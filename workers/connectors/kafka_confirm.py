@@ -7,11 +7,31 @@ waiting system workflow. Re-sending a task is harmless: its ``task_id`` is (requ
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from schemas import CONFIRMATIONS_TOPIC, SYSTEM_TASKS_TOPIC
 from workers.connectors.base import Connector, ConnectorError, ConnectorResult
 from workers.events import EventPublisher
-from workers.messages import SystemTaskInput
+from workers.messages import SystemStep, SystemTaskInput
+
+
+async def send_task(
+    publisher: EventPublisher, step: SystemStep, *, task_id: str, request_id: str, tenant: str,
+    details: dict[str, Any], **subjects: Any,
+) -> str:  # fmt: skip
+    """Publish one task (``subject=`` one person, or ``subjects=`` a batch) for an asynchronous
+    system, which answers on privacy.confirmations.v1; the topic it went to."""
+    topic = str(step.connector.get("topic", SYSTEM_TASKS_TOPIC))
+    await publisher.publish(
+        topic,
+        key=request_id,
+        value={
+            "task_id": task_id, "request_id": request_id, "tenant": tenant, "system": step.system,
+            "action": step.action, **subjects, "details": details, "reply_topic": CONFIRMATIONS_TOPIC,
+            "at": datetime.now(UTC).isoformat(),
+        },
+    )  # fmt: skip
+    return topic
 
 
 class KafkaConfirmConnector(Connector):
@@ -23,22 +43,11 @@ class KafkaConfirmConnector(Connector):
 
     async def perform(self, task: SystemTaskInput) -> ConnectorResult:
         """Every action is the same here: send the task; the system does the work and answers."""
-        topic = task.step.connector.get("topic", SYSTEM_TASKS_TOPIC)
-        await self._publisher.publish(
-            topic,
-            key=task.request_id,
-            value={
-                "task_id": f"{task.request_id}/{task.step.system}",
-                "request_id": task.request_id,
-                "tenant": task.tenant,
-                "system": task.step.system,
-                "action": task.step.action,
-                "subject": task.subject,
-                "details": {"request_type": task.request_type, **task.details},
-                "reply_topic": CONFIRMATIONS_TOPIC,
-                "at": datetime.now(UTC).isoformat(),
-            },
-        )
+        topic = await send_task(
+            self._publisher, task.step, task_id=f"{task.request_id}/{task.step.system}",
+            request_id=task.request_id, tenant=task.tenant,
+            details={"request_type": task.request_type, **task.details}, subject=task.subject,
+        )  # fmt: skip
         return ConnectorResult("pending", evidence={"task_topic": topic})
 
     async def export(self, task: SystemTaskInput) -> ConnectorResult:
