@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run stop status test unit integration lint bench chaos clean
+.PHONY: install run stop status test unit workflows integration lint bench chaos clean
 
 install: $(STAMP)
 
@@ -34,6 +34,10 @@ test: install lint
 unit: install
 	$(BIN)/python tests/run.py tests/unit
 
+## The workflows' own code against the Temporal dev server, with stub activities (seconds; no Kafka, no PostgreSQL).
+workflows: install
+	$(BIN)/python tests/run.py tests/workflows
+
 ## Benchmarks on the embedded stack: bare-Temporal ceiling vs our end-to-end, latency percentiles.
 bench: install
 	$(BIN)/python -m tests.bench.run
@@ -45,6 +49,7 @@ chaos: install
 lint: install
 	$(BIN)/ruff check schemas orchestrator workers infra tests
 	$(BIN)/mypy schemas orchestrator workers infra
+	$(BIN)/lint-imports --no-logo
 
 clean: stop
 	rm -rf .state

@@ -10,9 +10,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from schemas.contract import ALL_TOPICS
-from workers.opendsr.registration import register_directory
-from workers.opendsr.store import PartnerStore
-from workers.settings import Settings
+from workers.connectors.opendsr.registration import register_directory
+from workers.ledger.partners import PartnerStore
+from workers.runtime.settings import Settings
 
 TOPIC_PARTITIONS = 4
 

@@ -12,7 +12,7 @@ from infra.processes import free_port
 from infra.sandbox.seed import seed_all
 from infra.services import SERVICES, start_services, stop_services
 from infra.stack import Stack
-from workers.settings import Settings
+from workers.runtime.settings import Settings
 
 PORT_VARIABLES = (
     "PRIVACY_PG_PORT",

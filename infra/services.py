@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from infra.processes import ProcessSpec, ProcessSupervisor
-from workers.settings import Settings
+from workers.runtime.settings import Settings
 
 SERVICES = ("sandbox", "worker", "intake", "api")
 

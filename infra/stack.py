@@ -1,7 +1,7 @@
 """The embedded real stack: PostgreSQL, the Tansu Kafka-protocol broker, the Temporal dev server.
 
 ``up`` is idempotent (running parts are left alone), ``down`` stops only what ``up`` recorded,
-``status`` says what runs where. Ports come from ``workers.settings`` (environment variables).
+``status`` says what runs where. Ports come from ``workers.runtime.settings`` (environment variables).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from infra.binaries import postgres_bindir, tansu_broker, temporal_cli
 from infra.processes import ProcessSpec, ProcessSupervisor, StackError, port_open
-from workers.settings import Settings
+from workers.runtime.settings import Settings
 
 INFRA_PARTS = ("postgres", "broker", "temporal")
 

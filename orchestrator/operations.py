@@ -21,9 +21,9 @@ from orchestrator.workflows.models import (
     request_workflow_id,
     system_workflow_id,
 )
+from schemas.identity import subject_refs
+from schemas.vocabulary import FINAL_OUTCOMES
 from workers.ledger import Ledger
-from workers.messages import FINAL_OUTCOMES
-from workers.subject_refs import subject_refs
 
 
 class ActionRefused(ValueError):

@@ -7,7 +7,8 @@ import sys
 import pytest
 
 if __name__ == "__main__":
-    code = pytest.main(sys.argv[1:] or ["-q", "-p", "no:cacheprovider", "tests/unit", "tests/integration"])
+    suites = ["tests/unit", "tests/workflows", "tests/integration"]
+    code = pytest.main(sys.argv[1:] or ["-q", "-p", "no:cacheprovider", *suites])
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(int(code))

@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from contextlib import AsyncExitStack
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from workers.activities import RequestActivities
-from workers.codec import codec_from_environment
+from workers.activities.consent import ConsentActivities
+from workers.activities.definitions import IMPLEMENTS
+from workers.activities.evidence import Evidence
+from workers.activities.reports import ReportActivities
+from workers.activities.requests import RequestActivities
 from workers.connectors.pools import DatabasePools
 from workers.connectors.registry import ConnectorRegistry
-from workers.consent_activities import ConsentActivities
-from workers.events import EventPublisher
+from workers.connectors.transfers import HttpTransfers
 from workers.ledger import Ledger
-from workers.settings import Settings
-from workers.transfers import HttpTransfers
+from workers.runtime.codec import codec_from_environment
+from workers.runtime.events import EventPublisher
+from workers.runtime.settings import Settings
+
+
+def activities_of(*holders: object) -> list[Callable[..., Any]]:
+    """Every bound method of ``holders`` that implements an activity (marked ``@implements``)."""
+    found: list[Callable[..., Any]] = []
+    for holder in holders:
+        for _, method in inspect.getmembers(holder, inspect.ismethod):
+            if getattr(method, IMPLEMENTS, None):
+                found.append(method)
+    return found
 
 
 async def build_activity_worker(client: Client, settings: Settings, stack: AsyncExitStack) -> Worker:
@@ -30,31 +46,15 @@ async def build_activity_worker(client: Client, settings: Settings, stack: Async
     connectors = ConnectorRegistry(
         pools, publisher, settings.sandbox_dir, ledger.partners, settings.callback_base_url
     )
-    activities = RequestActivities(ledger, publisher, connectors, HttpTransfers())
-    consent = ConsentActivities(
-        ledger.consent, codec_from_environment(settings.state_dir), publisher, connectors
-    )
+    evidence = Evidence(ledger, publisher)
+    codec = codec_from_environment(settings.state_dir)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        activities=[
-            activities.record_request_status,
-            activities.apply_system_action,
-            activities.record_system_outcome,
-            activities.compile_report,
-            activities.legal_holds_for,
-            activities.count_previous_copies,
-            activities.discard_identity_document,
-            activities.alert_operator,
-            activities.acknowledge_receipt,
-            activities.transfer_export,
-            activities.erase_after_retention,
-            activities.match_identities,
-            activities.find_duplicate,
-            activities.cancel_partner_request,
-            consent.record_consent_batch,
-            consent.apply_consent_batch,
-            consent.record_consent_outcome,
-        ],
+        activities=activities_of(
+            RequestActivities(evidence, connectors),
+            ReportActivities(evidence, HttpTransfers()),
+            ConsentActivities(ledger.consent, codec, evidence, connectors),
+        ),
         max_concurrent_activities=50,
     )

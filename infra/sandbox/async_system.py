@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from infra.sandbox.seed import systems_config, tenant_folders
 from schemas import CONFIRMATIONS_TOPIC, SYSTEM_TASKS_TOPIC, validate
-from workers.settings import Settings
+from workers.runtime.settings import Settings
 
 log = logging.getLogger("sandbox.async_system")
 

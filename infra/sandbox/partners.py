@@ -24,7 +24,7 @@ import aiohttp
 from aiohttp import web
 
 from infra.processes import free_port
-from workers.opendsr.signatures import new_identity, sign
+from workers.connectors.opendsr.signatures import new_identity, sign
 
 log = logging.getLogger("sandbox.partners")
 CONFIG = Path(__file__).with_name("partners.json")

@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 
 from infra.bootstrap import ensure_database
-from workers.settings import Settings
+from workers.runtime.settings import Settings
 
 SANDBOX_ROOT = Path(__file__).resolve().parent
 SHAPES = SANDBOX_ROOT / "shapes"

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,14 +26,19 @@ from aiohttp import web
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
-from orchestrator.workflows.models import ConfirmationSignal, PartnerStatusUpdate, system_workflow_id
+from orchestrator.workflows.models import PartnerStatusUpdate, system_workflow_id
+from orchestrator.workflows.system_task import SystemTaskWorkflow
+from workers.connectors.opendsr.protocol import (
+    Callback,
+    callback_path,
+    parse_callback,
+    staleness,
+)
+from workers.connectors.opendsr.signatures import read_headers, verify
 from workers.ledger import Ledger
-from workers.metrics import PARTNER_CALLBACKS
-from workers.opendsr.protocol import Callback, callback_path, completed_outcome, parse_callback, staleness
-from workers.opendsr.signatures import read_headers, verify
+from workers.runtime.metrics import PARTNER_CALLBACKS
 
 log = logging.getLogger("privacy.callbacks")
-Publish = Callable[[str, str, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -162,22 +166,7 @@ class CallbackGateway:
     ) -> Verdict:
         """No worker answered in time: a final status still reaches the workflow, by Signal."""
         PARTNER_CALLBACKS.add(1, {"partner": str(sent["partner"]), "result": "queued"})
-        if update.request_status == "cancelled":
-            reason = "the partner cancelled the request"
-            await handle.signal(
-                "confirm", ConfirmationSignal("refused", update.sent_time, update.evidence, reason=reason)
-            )
-        elif update.request_status == "completed":
-            ledger_view = await self._ledger.request(str(sent["request_id"]))
-            systems = {s["system"]: s for s in (ledger_view or {}).get("systems", [])}
-            action = systems.get(sent["system"], {}).get("action", "notify")
-            request_type = (ledger_view or {}).get("type", "")
-            evidence = {**update.evidence, "subject_request_id": update.subject_request_id,
-                        "confirmed_by": "signed callback"}  # fmt: skip
-            await handle.signal(
-                "confirm",
-                ConfirmationSignal(completed_outcome(action, request_type), update.sent_time, evidence),
-            )
+        await handle.signal(SystemTaskWorkflow.partner_status_queued, update)
         return Verdict(
             202, f"accepted; the request will apply it when its worker is back (status {status})", "queued"
         )

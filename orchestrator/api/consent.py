@@ -15,8 +15,8 @@ from typing import Any
 from aiohttp import web
 
 from orchestrator.api.auth import require
+from schemas.identity import subject_refs
 from workers.ledger import Ledger
-from workers.subject_refs import subject_refs
 
 CONSENT_LEDGER = web.AppKey("consent_ledger", Ledger)
 

@@ -12,9 +12,10 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from schemas import REQUESTS_TOPIC
-from workers.ledger import TERMINAL_STATUSES, Ledger
-from workers.settings import Settings
-from workers.telemetry import trace_headers
+from schemas.vocabulary import CLOSED_STATUSES
+from workers.ledger import Ledger
+from workers.runtime.settings import Settings
+from workers.runtime.telemetry import trace_headers
 
 ADA = {"email": "ada@example.org", "phone": "+2250700000001", "customer_id": "C-ADA-001"}
 CHLOE = {"email": "chloe@example.org"}
@@ -62,7 +63,7 @@ async def wait_closed(
             view = await ledger.request(request_id)
             if view is not None:
                 found[request_id] = view
-        closed = sum(1 for v in found.values() if v["status"] in TERMINAL_STATUSES)
+        closed = sum(1 for v in found.values() if v["status"] in CLOSED_STATUSES)
         if progress and closed != shown:
             print(f"\r  {closed}/{len(request_ids)} requests closed", end="", flush=True)
             shown = closed
@@ -99,7 +100,7 @@ async def run_demo(settings: Settings, timeout: float = 180) -> int:
             outcomes = ", ".join(f"{s['system']}={s['outcome']}" for s in view["systems"])
             print(f"  {label} {request_id}: {view['status']}  [{outcomes}]")
         print("  one malformed event was sent to the DLQ (privacy.requests.dlq.v1)")
-        open_count = sum(1 for v in views.values() if v["status"] not in TERMINAL_STATUSES)
+        open_count = sum(1 for v in views.values() if v["status"] not in CLOSED_STATUSES)
         return 0 if open_count == 0 and len(views) == 3 else 1
     finally:
         await ledger.close()

@@ -14,7 +14,7 @@ import os
 import sys
 from typing import Any
 
-from workers.settings import Settings
+from workers.runtime.settings import Settings
 
 
 def _print_json(value: Any) -> None:
@@ -120,8 +120,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from orchestrator.cli import serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    from workers.metrics import setup_metrics
-    from workers.telemetry import setup_tracing
+    from workers.runtime.metrics import setup_metrics
+    from workers.runtime.telemetry import setup_tracing
 
     setup_tracing(args.service)
     setup_metrics(args.service)

@@ -9,7 +9,7 @@ import json
 import sys
 from typing import Any
 
-from workers.settings import Settings
+from workers.runtime.settings import Settings
 
 
 def add_operator_commands(sub: Any) -> None:
@@ -60,7 +60,7 @@ def run_operator_command(args: argparse.Namespace, settings: Settings) -> int:
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from orchestrator.operations import ActionRefused, NotFound, Operations
     from workers.ledger import Ledger
-    from workers.temporal_client import connect
+    from workers.runtime.temporal_client import connect
 
     ledger = await Ledger.connect(settings.pg_dsn())
     try:

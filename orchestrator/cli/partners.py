@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from workers.settings import Settings
+from workers.runtime.settings import Settings
 
 
 def add_partner_commands(sub: Any) -> None:
@@ -28,9 +28,9 @@ def add_partner_commands(sub: Any) -> None:
 
 
 def cmd_partners(args: argparse.Namespace, settings: Settings) -> int:
+    from workers.connectors.opendsr.client import PartnerRefused, PartnerUnavailable
+    from workers.connectors.opendsr.registration import register_partner
     from workers.ledger import Ledger
-    from workers.opendsr.client import PartnerRefused, PartnerUnavailable
-    from workers.opendsr.registration import register_partner
 
     async def go() -> int:
         ledger = await Ledger.connect(settings.pg_dsn())

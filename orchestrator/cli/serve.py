@@ -13,7 +13,7 @@ from contextlib import AsyncExitStack
 
 from aiohttp import web
 
-from workers.settings import Settings
+from workers.runtime.settings import Settings
 
 log = logging.getLogger("privacyctl.serve")
 
@@ -35,7 +35,7 @@ async def _until_terminated() -> None:
 async def serve_worker(settings: Settings) -> None:
     """Workflow and activity workers in one process, on the request task queue."""
     from orchestrator.workflows.worker import build_workflow_worker
-    from workers.temporal_client import connect
+    from workers.runtime.temporal_client import connect
     from workers.worker import build_activity_worker
 
     client = await connect(settings, attempts=30)
@@ -54,11 +54,11 @@ async def serve_api(settings: Settings) -> None:
     from orchestrator.api.callbacks import CallbackGateway
     from orchestrator.operations import Directives, Operations
     from orchestrator.policy.packs import load_packs
-    from workers.codec import codec_from_environment
-    from workers.events import EventPublisher
     from workers.ledger import Ledger
-    from workers.metrics import LedgerGauges, metrics_enabled
-    from workers.temporal_client import connect
+    from workers.runtime.codec import codec_from_environment
+    from workers.runtime.events import EventPublisher
+    from workers.runtime.metrics import LedgerGauges, metrics_enabled
+    from workers.runtime.temporal_client import connect
 
     ledger = await Ledger.connect(settings.pg_dsn())
     client = await connect(settings, attempts=30)

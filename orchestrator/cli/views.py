@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from orchestrator.console import SAVED_VIEWS, fill, view_url
-from workers.settings import Settings
+from workers.runtime.settings import Settings
 
 
 def add_views_command(sub: Any) -> None:

@@ -20,8 +20,8 @@ from orchestrator.policy.plan import plan_request, supported_rights
 from orchestrator.policy.regions import REGIONS
 from orchestrator.workflows.models import RequestInput
 from schemas import REQUESTS_TOPIC, ContractViolation, decode_and_validate
+from schemas.identity import subject_refs
 from schemas.models import RightsRequest
-from workers.subject_refs import subject_refs
 
 
 @dataclass(frozen=True)

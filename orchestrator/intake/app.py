@@ -32,11 +32,11 @@ from schemas import (
     decode_and_validate,
 )
 from schemas.models import Confirmation, ConsentChange
-from workers.codec import codec_from_environment
 from workers.ledger import Ledger
-from workers.metrics import DLQ_RECORDS
-from workers.settings import Settings
-from workers.temporal_client import connect
+from workers.runtime.codec import codec_from_environment
+from workers.runtime.metrics import DLQ_RECORDS
+from workers.runtime.settings import Settings
+from workers.runtime.temporal_client import connect
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from datetime import UTC
 from orchestrator.policy.packs import PolicyPack
 from orchestrator.policy.plan import plan_request
 from schemas import ContractViolation
+from schemas.identity import subject_refs
 from schemas.models import ConsentChange
-from workers.consent_messages import ConsentBatch, ConsentEntry, SystemShare
-from workers.messages import SystemStep
-from workers.subject_refs import subject_refs
+from workers.messages.consent import ConsentBatch, ConsentEntry, SystemShare
+from workers.messages.requests import SystemStep
 
 BATCH_NAMESPACE = uuid.UUID("7b3f5e0c-1d2a-4c59-9d0e-2f6a1c8b4e17")
 

@@ -31,9 +31,9 @@ from orchestrator.workflows.models import (
 from orchestrator.workflows.request import RequestWorkflow
 from schemas import ContractViolation
 from schemas.models import Confirmation
-from workers.codec import AesGcmCodec
-from workers.consent_messages import BatchConfirmation, ConsentBatch, ConsentEntry, entries_to_json
 from workers.ledger import Ledger
+from workers.messages.consent import BatchConfirmation, ConsentBatch, ConsentEntry, entries_to_json
+from workers.runtime.codec import AesGcmCodec
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from orchestrator.policy.regions import EEA
-from workers.periods import add_iso_period, add_months
+from schemas.periods import add_iso_period, add_months
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.policy.packs import PolicyPack
-from workers.messages import SystemStep
+from workers.messages.requests import SystemStep
 
 
 def verification_reason(pack: PolicyPack, verification: dict[str, Any]) -> str | None:
@@ -48,11 +48,3 @@ def identity_match_step(pack: PolicyPack) -> SystemStep | None:
     return SystemStep(
         name, "match", dict(system["connector"]), {"action": "match", "citation": rule["citation"]}
     )
-
-
-def copies_are_charged(pack: PolicyPack, previous_copies: int) -> bool:
-    """The fee rule: the first ``free_copies`` access copies are free, later ones may be charged."""
-    fees = pack.document.get("fees")
-    if not fees:
-        return False
-    return previous_copies >= int(fees["free_copies"])

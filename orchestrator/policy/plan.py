@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.policy.packs import PolicyPack
-from schemas.models import REQUEST_TYPES
-from workers.messages import SystemStep
+from schemas.vocabulary import REQUEST_TYPE_NAMES
+from workers.messages.requests import SystemStep
 
 DISCLOSED = ("description", "categories", "purposes", "recipients", "retention")
 
@@ -47,7 +47,7 @@ def plan_request(
 def supported_rights(pack: PolicyPack) -> list[str]:
     """The request types this controller honours: those with a rule in at least one system."""
     present = {t for system in pack.systems for t in system["actions"]}
-    return [t for t in REQUEST_TYPES if t in present]
+    return [t for t in REQUEST_TYPE_NAMES if t in present]
 
 
 def notification_steps(pack: PolicyPack, request_type: str) -> list[SystemStep]:

@@ -19,14 +19,19 @@ from temporalio.exceptions import ActivityError
 from orchestrator.workflows.retries import CONNECTOR_RETRY, LEDGER_RETRY
 
 with workflow.unsafe.imports_passed_through():
-    from workers.consent_messages import (
+    # Every module whose dataclasses appear in a payload is imported here by name, nested ones
+    # too (SystemShare holds a SystemStep): the sandbox registers only the modules a workflow
+    # imports itself, and decoding needs each one's names.
+    import workers.messages.requests  # noqa: F401
+    from schemas.vocabulary import FINAL_OUTCOMES
+    from workers.activities import definitions
+    from workers.messages.consent import (
         BatchConfirmation,
         ConsentBatch,
         ConsentSystemBatch,
         ConsentSystemOutcome,
         SystemShare,
     )
-    from workers.messages import FINAL_OUTCOMES
 
 RESEND_AFTER = timedelta(minutes=10)  # an asynchronous tool silent this long gets the batch again
 
@@ -39,7 +44,7 @@ class ConsentBatchWorkflow:
     @workflow.run
     async def run(self, batch: ConsentBatch) -> dict[str, str]:
         await workflow.execute_activity(
-            "record_consent_batch",
+            definitions.record_consent_batch,
             batch,
             start_to_close_timeout=timedelta(seconds=60),
             retry_policy=LEDGER_RETRY,
@@ -51,14 +56,7 @@ class ConsentBatchWorkflow:
     async def _system(self, batch: ConsentBatch, share: SystemShare) -> str:
         system = share.step.system
         work = ConsentSystemBatch(batch.batch_id, batch.tenant, share.step, share.entry_indexes)
-        try:
-            outcome = await self._apply(work)
-        except ActivityError as err:
-            failed_at = workflow.now().isoformat()
-            outcome = ConsentSystemOutcome(
-                batch.batch_id, batch.tenant, system, "failed", failed_at, share.entry_indexes,
-                evidence={"error": str(err.cause or err)},
-            )  # fmt: skip
+        outcome = await self._apply(work)
         while outcome.outcome == "pending":
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(lambda: system in self._answers, timeout=RESEND_AFTER)
@@ -73,7 +71,7 @@ class ConsentBatchWorkflow:
                 batch.batch_id, batch.tenant, system, answer.outcome, answer.at, share.entry_indexes, evidence
             )
         await workflow.execute_activity(
-            "record_consent_outcome",
+            definitions.record_consent_outcome,
             outcome,
             start_to_close_timeout=timedelta(seconds=60),
             retry_policy=LEDGER_RETRY,
@@ -81,14 +79,20 @@ class ConsentBatchWorkflow:
         return outcome.outcome
 
     async def _apply(self, work: ConsentSystemBatch) -> ConsentSystemOutcome:
-        outcome: ConsentSystemOutcome = await workflow.execute_activity(
-            "apply_consent_batch",
-            work,
-            result_type=ConsentSystemOutcome,
-            start_to_close_timeout=timedelta(seconds=120),
-            retry_policy=CONNECTOR_RETRY,
-        )
-        return outcome
+        """The system acts on the batch (first time or re-sent); a failure no retry mends is
+        its outcome, so the other systems' outcomes are still recorded."""
+        try:
+            return await workflow.execute_activity(
+                definitions.apply_consent_batch,
+                work,
+                start_to_close_timeout=timedelta(seconds=120),
+                retry_policy=CONNECTOR_RETRY,
+            )
+        except ActivityError as err:
+            return ConsentSystemOutcome(
+                work.batch_id, work.tenant, work.step.system, "failed", workflow.now().isoformat(),
+                work.entry_indexes, evidence={"error": str(err.cause or err)},
+            )  # fmt: skip
 
     @workflow.signal
     def confirm_system(self, answer: BatchConfirmation) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workers.periods import add_iso_period, subtract_iso_period
+    from schemas.periods import add_iso_period, subtract_iso_period
 
 
 @dataclass(frozen=True)

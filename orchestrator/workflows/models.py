@@ -8,7 +8,8 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workers.messages import SystemResult, SystemStep
+    from schemas.vocabulary import PARTNER_CANCELLED_REASON, partner_outcome
+    from workers.messages.requests import SystemResult, SystemStep
 
 
 def request_workflow_id(request_id: str) -> str:
@@ -72,7 +73,6 @@ class RequestState:
     objection: OperatorDecision | None = None
     cancelled: OperatorDecision | None = None
     holds_released: int = 0
-    alerted: bool = False
 
 
 @dataclass
@@ -120,3 +120,17 @@ class RetrySignal:
     """An operator asks a failed system to be tried again."""
 
     reason: str = ""
+
+
+def partner_confirmation(
+    update: PartnerStatusUpdate, action: str, request_type: str
+) -> ConfirmationSignal | None:
+    """What a partner's verified status means for the system: its final answer, or None while
+    the partner is still at work. The one translation, for the Update and the Signal alike."""
+    outcome = partner_outcome(update.request_status, action, request_type)
+    if outcome is None:
+        return None
+    evidence = {**update.evidence, "subject_request_id": update.subject_request_id,
+                "request_status": update.request_status, "confirmed_by": "signed callback"}  # fmt: skip
+    reason = PARTNER_CANCELLED_REASON if outcome == "refused" else None
+    return ConfirmationSignal(outcome, update.sent_time, evidence, reason=reason)

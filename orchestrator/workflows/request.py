@@ -1,7 +1,10 @@
 """The request workflow: gates, fan-out to every system and recipient, escalation, evidence.
 
-Deterministic: all I/O is in activities named by string; the plan was resolved from the
-policy pack by the intake and arrives in the input, so history records which rules applied.
+Deterministic: all I/O is in activities, called through their typed stubs
+(``workers.activities.definitions``); the plan was resolved from the policy pack by the intake
+and arrives in the input, so history records which rules applied. Which gates a request passes
+(legal holds, an operator's decision, the fee rule, a report, a transfer) is read from its
+type's row in ``schemas.vocabulary.REQUEST_TYPES``, not from branches on type names.
 Operator actions arrive as Updates (with validators, so the API answers a true 4xx when an
 action is not allowed now) and are idempotent: a repeated action changes nothing.
 """
@@ -9,9 +12,10 @@ action is not allowed now) and are idempotent: a repeated action changes nothing
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 
@@ -28,13 +32,13 @@ from orchestrator.workflows.retries import LEDGER_RETRY
 from orchestrator.workflows.system_task import SystemTaskWorkflow
 
 with workflow.unsafe.imports_passed_through():
-    from workers.messages import (
+    from schemas.vocabulary import REQUEST_TYPES
+    from workers.activities import definitions
+    from workers.messages.requests import (
         DuplicateQuery,
-        LegalHold,
         OperatorAlert,
         PortabilityTransfer,
         ReportInput,
-        ReportSummary,
         RequestStatusChange,
         SubjectQuery,
         SystemOutcomeInput,
@@ -42,14 +46,19 @@ with workflow.unsafe.imports_passed_through():
         SystemTaskInput,
     )
 
-REPORTING_TYPES = ("access", "portability")
 MAX_REMINDERS = 20
+A = TypeVar("A")
+R = TypeVar("R")
 
 
 @workflow.defn(name="RequestWorkflow")
 class RequestWorkflow(OperatorUpdates):
-    def __init__(self) -> None:
-        self._state = RequestState()
+    @workflow.init
+    def __init__(self, request: RequestInput) -> None:
+        # The input is kept before any handler runs: an Update sent right after the start is
+        # validated against it.
+        self._request = request
+        self._state = RequestState(due_at=request.due_at)
         self._pending: set[str] = set()
         self._wake = False  # an update changed the due date or cancelled: re-plan timers
         self._children: dict[str, Any] = {}
@@ -57,11 +66,10 @@ class RequestWorkflow(OperatorUpdates):
     # -- the run -------------------------------------------------------------------------
     @workflow.run
     async def run(self, request: RequestInput) -> RequestOutcome:
-        self._request = request
-        self._state.due_at = request.due_at
+        gates = REQUEST_TYPES[request.request_type]
         if request.receipt_due_at:
             # The law asks the controller to confirm receipt (CCPA: within 10 business days).
-            await self._activity("acknowledge_receipt", self._status_change("received"), None)
+            await self._activity(definitions.acknowledge_receipt, self._status_change("received"))
         reason = request.verification_reason or await self._identities_disagree(request)
         if reason and not await self._verified(request, reason):
             return await self._close(request)
@@ -74,27 +82,26 @@ class RequestWorkflow(OperatorUpdates):
             )
             await self._set_status("rejected")
             return await self._close(request)
-        steps = request.steps
-        if request.request_type == "objection" and not await self._objection_upheld(request):
+        if gates.needs_decision and not await self._objection_upheld(request):
             if self._state.cancelled is None:
-                await self._refuse_all(request, steps)
+                await self._refuse_all(request, request.steps)
                 await self._set_status("completed")
             else:
                 await self._set_status("cancelled")
             return await self._close(request)
-        if request.request_type == "erasure":
+        if gates.held_by_legal_holds:
             await self._wait_for_holds(request)
-        if request.request_type == "access" and request.free_copies is not None:
+        if gates.charged_after_free_copies and request.free_copies is not None:
             await self._apply_fee_rule(request)
         if self._state.cancelled is None:
             await self._fan_out(request)
         if self._state.cancelled is not None:
             await self._set_status("cancelled")
             return await self._close(request)
-        if request.request_type in REPORTING_TYPES:
-            await self._activity("compile_report", self._report_input(request), ReportSummary)
+        if gates.compiles_report:
+            await self._activity(definitions.compile_report, self._report_input(request))
         destination = request.details.get("destination")
-        if request.request_type == "portability" and isinstance(destination, dict) and destination.get("url"):
+        if gates.transfers and isinstance(destination, dict) and destination.get("url"):
             self._state.results["transfer"] = await self._transfer(request, destination)
         await self._set_status("completed")
         return await self._close(request)
@@ -111,7 +118,7 @@ class RequestWorkflow(OperatorUpdates):
             request.submitted_at,
             request.identity_match_step,
         )
-        disagreement: str | None = await self._activity("match_identities", task, str | None)
+        disagreement = await self._activity(definitions.match_identities, task)
         return f"automatic identity check failed: {disagreement}" if disagreement else None
 
     async def _merged_into_earlier(self, request: RequestInput) -> bool:
@@ -123,7 +130,7 @@ class RequestWorkflow(OperatorUpdates):
             request.subject_refs,
             request.details_digest,
         )
-        earlier: str | None = await self._activity("find_duplicate", query, str | None)
+        earlier = await self._activity(definitions.find_duplicate, query)
         if earlier is None:
             return False
         self._state.reason = f"merged into request {earlier} (same subject, type and details)"
@@ -136,7 +143,7 @@ class RequestWorkflow(OperatorUpdates):
         await workflow.wait_condition(
             lambda: self._state.verification is not None or self._state.cancelled is not None
         )
-        await self._activity("discard_identity_document", request.request_id, None)
+        await self._activity(definitions.discard_identity_document, request.request_id)
         decision = self._state.verification
         if self._state.cancelled is not None:
             await self._set_status("cancelled")
@@ -183,20 +190,22 @@ class RequestWorkflow(OperatorUpdates):
             system, action, "refused", workflow.now().isoformat(), evidence or {}, error=reason
         )
         outcome = SystemOutcomeInput(request.request_id, request.tenant, request.request_type, refused)
-        result: SystemResult = await self._activity("record_system_outcome", outcome, SystemResult)
-        return result
+        return await self._activity(definitions.record_system_outcome, outcome)
 
     async def _wait_for_holds(self, request: RequestInput) -> None:
         """A legal hold on the subject blocks erasure until an operator releases it."""
         query = SubjectQuery(request.request_id, request.tenant, request.subject_refs)
         while self._state.cancelled is None:
-            holds: list[LegalHold] = await self._activity("legal_holds_for", query, list[LegalHold])
+            # Releases are counted before asking: one that arrives while the holds are read or
+            # the status recorded must still wake the wait below.
+            releases_seen = self._state.holds_released
+            holds = await self._activity(definitions.legal_holds_for, query)
             if not holds:
                 break
             self._set_flag("on_hold", True)
             self._state.reason = "legal hold: " + "; ".join(h.reason for h in holds)
             await self._set_status("in_progress")
-            await workflow.wait_condition(partial(self._hold_released_since, self._state.holds_released))
+            await workflow.wait_condition(partial(self._hold_released_since, releases_seen))
         if "on_hold" in self._state.flags:
             self._set_flag("on_hold", False)
             self._state.reason = None
@@ -204,7 +213,7 @@ class RequestWorkflow(OperatorUpdates):
 
     async def _apply_fee_rule(self, request: RequestInput) -> None:
         query = SubjectQuery(request.request_id, request.tenant, request.subject_refs)
-        previous: int = await self._activity("count_previous_copies", query, int)
+        previous = await self._activity(definitions.count_previous_copies, query)
         if request.free_copies is not None and previous >= request.free_copies:
             self._set_flag("fee_applicable", True)
             await self._set_status("in_progress")
@@ -215,7 +224,12 @@ class RequestWorkflow(OperatorUpdates):
         tasks = [asyncio.ensure_future(self._run_child(request, step)) for step in request.steps]
         started = workflow.now()
         fired: set[str] = set()
+        due_seen = self._state.due_at
         while self._pending and self._state.cancelled is None:
+            if self._state.due_at != due_seen:
+                # Extended: the operator is alerted again before the new due date.
+                fired -= {"alert", "overdue"}
+                due_seen = self._state.due_at
             checkpoint = next_checkpoint(
                 started,
                 datetime.fromisoformat(self._state.due_at),
@@ -269,8 +283,7 @@ class RequestWorkflow(OperatorUpdates):
             evidence = {"destination": destination.get("name"), "not_possible": reason}
             return await self._record_refusal(request, "transfer", "transfer", reason, evidence)
         transfer = PortabilityTransfer(request.request_id, request.tenant, destination)
-        result: SystemResult = await self._activity("transfer_export", transfer, SystemResult)
-        return result
+        return await self._activity(definitions.transfer_export, transfer)
 
     async def _escalate(self, request: RequestInput, kind: str) -> None:
         pending = sorted(self._pending)
@@ -283,10 +296,8 @@ class RequestWorkflow(OperatorUpdates):
         if kind == "overdue":
             self._set_flag("overdue", True)
             await self._set_status(self._state.status)
-        else:
-            self._state.alerted = True
         await self._activity(
-            "alert_operator",
+            definitions.alert_operator,
             OperatorAlert(
                 request.request_id,
                 request.tenant,
@@ -295,7 +306,6 @@ class RequestWorkflow(OperatorUpdates):
                 self._state.due_at,
                 pending,
             ),
-            None,
         )
 
     # -- helpers -----------------------------------------------------------------------------
@@ -312,7 +322,7 @@ class RequestWorkflow(OperatorUpdates):
         self._state.status = status
         workflow.upsert_search_attributes([search.STATUS.value_set(status)])
         workflow.upsert_memo({"summary": search.summary(self._request, self._state)})
-        await self._activity("record_request_status", self._status_change(status, reason), None)
+        await self._activity(definitions.record_request_status, self._status_change(status, reason))
 
     def _status_change(self, status: str, reason: str | None = None) -> RequestStatusChange:
         return RequestStatusChange(
@@ -325,11 +335,11 @@ class RequestWorkflow(OperatorUpdates):
             reason=reason or self._state.reason,
         )
 
-    async def _activity(self, name: str, argument: Any, result_type: Any) -> Any:
+    async def _activity(self, stub: Callable[[A], Awaitable[R]], argument: A) -> R:
+        """Our own ledger and Kafka: retried until they are back."""
         return await workflow.execute_activity(
-            name,
+            stub,
             argument,
-            result_type=result_type,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=LEDGER_RETRY,
         )

@@ -13,7 +13,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from workers.messages import SystemResult, SystemTaskInput
+    from workers.activities import definitions
+    from workers.messages.requests import SystemResult, SystemTaskInput
 
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 
@@ -31,10 +32,9 @@ class RetentionExpiryWorkflow:
             wait = (until - workflow.now()).total_seconds()
             if wait > 0:
                 await workflow.sleep(wait)
-            result: SystemResult = await workflow.execute_activity(
-                "erase_after_retention",
+            result = await workflow.execute_activity(
+                definitions.erase_after_retention,
                 task,
-                result_type=SystemResult,
                 start_to_close_timeout=timedelta(seconds=60),
                 retry_policy=RETRY,
             )

@@ -13,17 +13,23 @@ from functools import partial
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, is_cancelled_exception
 from temporalio.workflow import ParentClosePolicy
 
-from orchestrator.workflows.models import ConfirmationSignal, PartnerStatusUpdate, RetrySignal
+from orchestrator.workflows.models import (
+    ConfirmationSignal,
+    PartnerStatusUpdate,
+    RetrySignal,
+    partner_confirmation,
+)
 from orchestrator.workflows.retention import RetentionExpiryWorkflow, retention_workflow_id
 from orchestrator.workflows.retries import CONNECTOR_RETRY, LEDGER_RETRY
 
 with workflow.unsafe.imports_passed_through():
-    from workers.messages import FINAL_OUTCOMES, SystemOutcomeInput, SystemResult, SystemTaskInput
-    from workers.opendsr.protocol import STATUSES, completed_outcome
-    from workers.periods import parse_duration
+    from schemas.periods import parse_duration
+    from schemas.vocabulary import FINAL_OUTCOMES, PARTNER_STATUSES
+    from workers.activities import definitions
+    from workers.messages.requests import SystemOutcomeInput, SystemResult, SystemTaskInput
 
 
 @workflow.defn(name="SystemTaskWorkflow")
@@ -34,6 +40,9 @@ class SystemTaskWorkflow:
         self._reminders = 0
         self._task: SystemTaskInput | None = None
         self._partner_request_id: str | None = None
+        # What the connector said of the system when it acted (None until it has).
+        self._withdrawable = False
+        self._signed_callbacks: bool | None = None
 
     @workflow.run
     async def run(self, task: SystemTaskInput) -> SystemResult:
@@ -51,10 +60,12 @@ class SystemTaskWorkflow:
                 if self._confirmation is None:
                     result = await self._act(task)
         except asyncio.CancelledError:
-            if task.step.connector.get("kind") == "opendsr":
-                # The request was cancelled: withdraw it from the partner, then end as cancelled.
+            if self._withdrawable or self._signed_callbacks is None:
+                # The request was cancelled: withdraw what was sent (a partner's request), then
+                # end as cancelled. Before the first answer nobody knows what was sent yet: the
+                # connector decides (a system with nothing to withdraw does nothing).
                 await workflow.execute_activity(
-                    "cancel_partner_request",
+                    definitions.cancel_partner_request,
                     task,
                     start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=RetryPolicy(maximum_attempts=5),
@@ -99,16 +110,21 @@ class SystemTaskWorkflow:
         """Apply the connector; on a non-retryable failure, record it and wait for an operator."""
         while True:
             try:
-                result: SystemResult = await workflow.execute_activity(
-                    "apply_system_action",
+                result = await workflow.execute_activity(
+                    definitions.apply_system_action,
                     task,
-                    result_type=SystemResult,
                     start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=CONNECTOR_RETRY,
                 )
                 self._partner_request_id = result.evidence.get("subject_request_id", self._partner_request_id)
+                self._withdrawable = result.withdrawable
+                self._signed_callbacks = result.signed_callbacks
                 return result
             except ActivityError as err:
+                if is_cancelled_exception(err):
+                    # The request was cancelled while the system was being acted on: not a
+                    # failure to wait on, the cancellation itself (withdraw, then end).
+                    raise asyncio.CancelledError() from err
                 failure = SystemResult(
                     system=task.step.system,
                     action=task.step.action,
@@ -121,9 +137,8 @@ class SystemTaskWorkflow:
 
     async def _record(self, task: SystemTaskInput, result: SystemResult) -> SystemResult:
         return await workflow.execute_activity(
-            "record_system_outcome",
+            definitions.record_system_outcome,
             SystemOutcomeInput(task.request_id, task.tenant, task.request_type, result),
-            result_type=SystemResult,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=LEDGER_RETRY,
         )
@@ -138,30 +153,37 @@ class SystemTaskWorkflow:
     def partner_status(self, update: PartnerStatusUpdate) -> str:
         """A partner's verified callback: ``completed`` settles the system (first one wins);
         progress reports are noted; duplicates and reports after the end change nothing."""
-        assert self._task is not None
-        if self._confirmation is not None:
-            return "already final"
-        evidence = {**update.evidence, "subject_request_id": update.subject_request_id,
-                    "request_status": update.request_status, "confirmed_by": "signed callback"}  # fmt: skip
-        if update.request_status == "completed":
-            outcome = completed_outcome(self._task.step.action, self._task.request_type)
-            self._confirmation = ConfirmationSignal(outcome=outcome, at=update.sent_time, evidence=evidence)
-            return outcome
-        if update.request_status == "cancelled":
-            reason = "the partner cancelled the request"
-            self._confirmation = ConfirmationSignal("refused", update.sent_time, evidence, reason=reason)
-            return "refused"
-        return "noted"
+        return self._apply_partner_status(update)
 
     @partner_status.validator
     def _partner_status_is_ours(self, update: PartnerStatusUpdate) -> None:
         """Refused before it reaches history: not a partner's task, or another request's callback."""
-        if self._task is None or self._task.step.connector.get("kind") != "opendsr":
+        if self._task is None or self._signed_callbacks is False:
             raise ValueError("this system is not a partner reached over OpenDSR")
-        if update.request_status not in STATUSES:
+        if update.request_status not in PARTNER_STATUSES:
             raise ValueError(f"unknown request_status {update.request_status!r}")
         if self._partner_request_id and update.subject_request_id != self._partner_request_id:
             raise ValueError("subject_request_id does not belong to this system's request")
+
+    @workflow.signal
+    def partner_status_queued(self, update: PartnerStatusUpdate) -> None:
+        """The same verified callback, sent by Signal when no worker answered the Update in time
+        (the gateway checked it; a Signal never blocks on workers)."""
+        try:
+            self._partner_status_is_ours(update)
+        except ValueError:
+            return
+        self._apply_partner_status(update)
+
+    def _apply_partner_status(self, update: PartnerStatusUpdate) -> str:
+        assert self._task is not None
+        if self._confirmation is not None:
+            return "already final"
+        answer = partner_confirmation(update, self._task.step.action, self._task.request_type)
+        if answer is None:
+            return "noted"
+        self._confirmation = answer
+        return answer.outcome
 
     @workflow.signal
     def retry(self, request: RetrySignal) -> None:

@@ -132,7 +132,7 @@ async def consent_propagation(
 
 async def _batch_spread(settings: Any, since: float) -> dict[str, list[float]]:
     """When the batch workflows started and closed, in seconds after the first publish."""
-    from workers.temporal_client import connect
+    from workers.runtime.temporal_client import connect
 
     client = await connect(settings)
     started, closed = [], []

@@ -101,8 +101,8 @@ async def callbacks_to_close(
 ) -> dict[str, Any]:
     """As the partner: sign and send ``completed`` for each, one at a time; time until closed."""
     from tests.bench.run import percentiles
-    from workers.opendsr.protocol import callback_path
-    from workers.opendsr.signatures import sign
+    from workers.connectors.opendsr.protocol import callback_path
+    from workers.connectors.opendsr.signatures import sign
 
     key = (settings.sandbox_dir / "partners" / PARTNER / "key.pem").read_bytes()
     url = settings.api_url + callback_path(TENANT, SYSTEM)

@@ -130,8 +130,9 @@ async def erasures(
     settings: Any, subjects: list[dict[str, str]], label: str, one_at_a_time: bool
 ) -> dict[str, Any]:
     from orchestrator.cli.demo import publish, rights_request
-    from workers.ledger import TERMINAL_STATUSES, Ledger
-    from workers.temporal_client import connect
+    from schemas.vocabulary import CLOSED_STATUSES
+    from workers.ledger import Ledger
+    from workers.runtime.temporal_client import connect
 
     ledger = await Ledger.connect(settings.pg_dsn())
     client = await connect(settings)
@@ -147,7 +148,7 @@ async def erasures(
                 if request_id in closed:
                     continue
                 view = await ledger.request(request_id)
-                if view and view["status"] in TERMINAL_STATUSES:
+                if view and view["status"] in CLOSED_STATUSES:
                     assert view["status"] == "completed", view
                     closed[request_id] = datetime.fromisoformat(view["closed_at"])
                     progress(label, len(closed), len(requests))

@@ -141,8 +141,9 @@ async def main(count: int, timeout: float) -> int:
     from orchestrator.cli.demo import publish, rights_request
     from orchestrator.workflows.search import REGISTRATION
     from schemas import DLQ_TOPIC
-    from workers.ledger import TERMINAL_STATUSES, Ledger
-    from workers.temporal_client import connect
+    from schemas.vocabulary import CLOSED_STATUSES
+    from workers.ledger import Ledger
+    from workers.runtime.temporal_client import connect
 
     print("Starting the embedded stack and our services ...")
     os.environ.setdefault("PRIVACY_SANDBOX_PARTNER_DELAY", "3")  # the slow partner: seconds, not 20
@@ -171,7 +172,7 @@ async def main(count: int, timeout: float) -> int:
             for r in requests:
                 views[r["request_id"]] = await ledger.request(r["request_id"])
             await confirm_manual_steps(settings, views, confirmed)
-            done = sum(1 for v in views.values() if v and v["status"] in TERMINAL_STATUSES)
+            done = sum(1 for v in views.values() if v and v["status"] in CLOSED_STATUSES)
             if done != shown:
                 print(f"\r  {done}/{len(requests)} requests closed", end="", flush=True)
                 shown = done
@@ -194,7 +195,7 @@ async def main(count: int, timeout: float) -> int:
             if view is None:
                 counts["lost"] += 1
                 continue
-            if view["status"] not in TERMINAL_STATUSES and "overdue" not in view["flags"]:
+            if view["status"] not in CLOSED_STATUSES and "overdue" not in view["flags"]:
                 counts["not_terminal"] += 1
                 waiting = [s["system"] for s in view["systems"] if s["outcome"] not in FINAL_ERASURE]
                 stuck.append({"request_id": r["request_id"], "tenant": r["tenant"], "waiting_on": waiting})

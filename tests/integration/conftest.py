@@ -27,8 +27,8 @@ from infra.sandbox.seed import seed_all
 from orchestrator.cli.demo import publish, wait_closed
 from orchestrator.workflows.search import REGISTRATION
 from workers.ledger import Ledger
-from workers.settings import Settings
-from workers.temporal_client import connect
+from workers.runtime.settings import Settings
+from workers.runtime.temporal_client import connect
 
 ADA = {"email": "ada@example.org", "phone": "+2250700000001", "customer_id": "C-ADA-001"}
 TEST_PACKS = Path(__file__).resolve().parent / "packs"

@@ -17,8 +17,8 @@ import aiohttp
 
 from schemas import REQUEST_EVENTS_TOPIC
 from tests.integration.conftest import RunningStack, rights_request
-from workers.opendsr.protocol import callback_path
-from workers.opendsr.signatures import new_identity, sign
+from workers.connectors.opendsr.protocol import callback_path
+from workers.connectors.opendsr.signatures import new_identity, sign
 
 SUBJECT = {"email": "ada@example.org"}
 ANSWERING = ("notify-chronostec24-ca", "notify-upjunoo-ci", "notify-upjunoo-cd")

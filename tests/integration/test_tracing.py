@@ -10,8 +10,8 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
 from tests.integration.conftest import RunningStack, rights_request, traces_dir
-from workers.metrics import read_metrics
-from workers.telemetry import read_spans
+from workers.runtime.metrics import read_metrics
+from workers.runtime.telemetry import read_spans
 
 
 async def test_one_trace_spans_kafka_intake_workflow_and_connectors(

@@ -1,13 +1,22 @@
-"""The connector interface and the result every connector returns."""
+"""The connector interface, its capabilities, and the result every connector returns.
+
+What a kind of system can do is decided here, by each connector, not by the callers: whether it
+answers later (a Kafka confirmation, a partner's signed callback, an operator), whether it
+confirms through signed callbacks, how what was sent is withdrawn when a request is cancelled,
+and whether it can act on a whole consent batch.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
-from workers.messages import SystemTaskInput
+from schemas.identity import normalise_identity
+from schemas.vocabulary import ACTIONS, READ_ONLY_ACTIONS
+from workers.messages.requests import SystemStep, SystemTaskInput
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -38,8 +47,74 @@ class ConnectorResult:
     retained_until: str | None = None
 
 
+@dataclass
+class BatchSubject:
+    """One subject of a consent batch, as a connector acts on it."""
+
+    subject: dict[str, str]
+    occurred_at: str
+    purposes: list[str]
+
+
+@dataclass
+class BatchResult:
+    """What a system did with a consent batch: one outcome for the batch (``pending`` when it
+    answers later), per-subject outcomes in batch order when known, evidence without identities."""
+
+    outcome: str
+    per_subject: list[str] = field(default_factory=list)
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
 class Connector(ABC):
     """One kind of downstream system. Every method must be safe to call twice."""
+
+    # The answer comes later (Kafka confirmation, signed callback, operator), not from the call.
+    answers_later: bool = False
+    # Its answers arrive as signed partner callbacks (the gateway checks them, the workflow applies them).
+    confirms_by_signed_callback: bool = False
+    # A cancelled request must be withdrawn from it (``withdraw``).
+    withdrawable: bool = False
+
+    def changes_data(self, action: str) -> bool:
+        """Whether ``action`` changes the system here, so a retry must know what an earlier try did."""
+        return not self.answers_later and action not in READ_ONLY_ACTIONS
+
+    async def withdraw(self, task: SystemTaskInput) -> dict[str, Any]:
+        """Withdraw what was sent for a request that was cancelled; evidence of what was done."""
+        return {"withdrawn": False, "reason": "nothing was sent that could be withdrawn"}
+
+    async def act_on_batch(
+        self, step: SystemStep, batch_id: str, tenant: str, subjects: list[BatchSubject]
+    ) -> BatchResult:
+        """Act on every subject of a consent batch. Kinds that cannot take batches say so."""
+        raise ConnectorError(
+            f"system {step.system}: a {type(self).__name__} takes consent withdrawals one request at a "
+            "time (privacy.requests.v1), not in batches",
+            retryable=False,
+        )
+
+    async def act_one_by_one(
+        self,
+        step: SystemStep,
+        batch_id: str,
+        tenant: str,
+        subjects: list[BatchSubject],
+        concurrency: int = 16,
+    ) -> BatchResult:
+        """A batch as one ``perform`` per subject (for kinds with no bulk statement)."""
+        limit = asyncio.Semaphore(concurrency)
+
+        async def one(entry: BatchSubject) -> str:
+            task = SystemTaskInput(
+                batch_id, tenant, "consent_withdrawal", entry.subject, entry.occurred_at, step,
+                {"purposes": entry.purposes},
+            )  # fmt: skip
+            async with limit:
+                return (await self.perform(task)).outcome
+
+        outcomes = list(await asyncio.gather(*(one(entry) for entry in subjects)))
+        return BatchResult("consent_withdrawn", outcomes)
 
     @abstractmethod
     async def locate(self, task: SystemTaskInput) -> int:
@@ -76,26 +151,12 @@ class Connector(ABC):
         raise ConnectorError(f"{type(self).__name__} cannot notify a recipient", retryable=False)
 
     async def perform(self, task: SystemTaskInput) -> ConnectorResult:
-        """Dispatch the step's action to the method that implements it."""
-        handlers = {
-            "export": self.export,
-            "erase": self.erase,
-            "anonymise": self.anonymise,
-            "retain": self.retain,
-            "rectify": self.rectify,
-            "restrict": self.restrict,
-            "stop_processing": self.stop_processing,
-            "notify": self.notify,
-        }
-        handler = handlers.get(task.step.action)
+        """Dispatch the step's action to the method of the same name (``schemas.vocabulary.ACTIONS``)."""
+        handler = getattr(self, task.step.action, None) if task.step.action in ACTIONS else None
         if handler is None:
             raise ConnectorError(f"action {task.step.action!r} is not supported yet", retryable=False)
-        return await handler(task)
-
-
-def normalised(identity: str, value: str) -> str:
-    """An identity as SQL connectors compare it: e-mail addresses case-insensitively."""
-    return value.lower() if identity == "email" else value
+        result: ConnectorResult = await handler(task)
+        return result
 
 
 def subject_filter(
@@ -103,8 +164,8 @@ def subject_filter(
 ) -> tuple[str, list[str]]:
     """A SQL condition matching any of the subject's identities this table can be searched by.
 
-    E-mail addresses compare case-insensitively. Returns ("", []) when the table holds none of
-    the identities the subject gave.
+    Values are compared in their normalised form (``schemas.identity``); e-mail columns
+    case-insensitively. Returns ("", []) when the table holds none of the identities given.
     """
     clauses: list[str] = []
     params: list[str] = []
@@ -116,7 +177,7 @@ def subject_filter(
             clauses.append(f"lower({identifier(column)}) = lower({placeholder})")
         else:
             clauses.append(f"{identifier(column)} = {placeholder}")
-        params.append(subject[identity])
+        params.append(normalise_identity(identity, subject[identity]))
     return " OR ".join(clauses), params
 
 

@@ -12,7 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from schemas.periods import add_iso_period
 from workers.connectors.base import (
+    BatchResult,
+    BatchSubject,
     Connector,
     ConnectorError,
     ConnectorResult,
@@ -21,8 +24,7 @@ from workers.connectors.base import (
     subject_filter,
 )
 from workers.connectors.pools import DatabasePools
-from workers.messages import SystemTaskInput
-from workers.periods import add_iso_period
+from workers.messages.requests import SystemStep, SystemTaskInput
 
 
 class FilesConnector(Connector):
@@ -51,6 +53,11 @@ class FilesConnector(Connector):
         pool = await self._pools.get(config["database"])
         rows = await pool.fetch(f"SELECT * FROM {identifier(config['table'])} WHERE {condition}", *params)
         return [dict(r) for r in rows]
+
+    async def act_on_batch(
+        self, step: SystemStep, batch_id: str, tenant: str, subjects: list[BatchSubject]
+    ) -> BatchResult:
+        return await self.act_one_by_one(step, batch_id, tenant, subjects)
 
     async def locate(self, task: SystemTaskInput) -> int:
         return len(await self._rows(task))

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from schemas import CONFIRMATIONS_TOPIC, SYSTEM_TASKS_TOPIC
-from workers.connectors.base import Connector, ConnectorError, ConnectorResult
-from workers.events import EventPublisher
-from workers.messages import SystemStep, SystemTaskInput
+from workers.connectors.base import BatchResult, BatchSubject, Connector, ConnectorError, ConnectorResult
+from workers.messages.requests import SystemStep, SystemTaskInput
+from workers.runtime.events import EventPublisher
 
 
 async def send_task(
@@ -35,6 +35,8 @@ async def send_task(
 
 
 class KafkaConfirmConnector(Connector):
+    answers_later = True
+
     def __init__(self, publisher: EventPublisher) -> None:
         self._publisher = publisher
 
@@ -55,3 +57,16 @@ class KafkaConfirmConnector(Connector):
 
     async def erase(self, task: SystemTaskInput) -> ConnectorResult:
         return await self.perform(task)
+
+    async def act_on_batch(
+        self, step: SystemStep, batch_id: str, tenant: str, subjects: list[BatchSubject]
+    ) -> BatchResult:
+        """One task for the whole batch; the tool confirms it on privacy.confirmations.v1."""
+        purposes = sorted({p for entry in subjects for p in entry.purposes})
+        topic = await send_task(
+            self._publisher, step, task_id=f"consent-batch/{batch_id}/{step.system}",
+            request_id=batch_id, tenant=tenant,
+            details={"request_type": "consent_withdrawal", "purposes": purposes},
+            subjects=[entry.subject for entry in subjects],
+        )  # fmt: skip
+        return BatchResult("pending", evidence={"task_topic": topic, "subjects": len(subjects)})

@@ -7,10 +7,12 @@ request events topic announces what is to be done (without personal data).
 from __future__ import annotations
 
 from workers.connectors.base import Connector, ConnectorError, ConnectorResult
-from workers.messages import SystemTaskInput
+from workers.messages.requests import SystemTaskInput
 
 
 class ManualConnector(Connector):
+    answers_later = True
+
     async def locate(self, task: SystemTaskInput) -> int:
         raise ConnectorError("a manual system is searched by a person", retryable=False)
 

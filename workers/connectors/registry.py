@@ -1,4 +1,8 @@
-"""Pick the connector for a pack's ``connector.kind``."""
+"""Pick the connector for a pack's ``connector.kind``: the one place kinds are named in code.
+
+A new kind of system is a module in this package, one line here and its entry in the pack
+schema; everything else asks the connector what it can do.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,12 @@ from workers.connectors.base import Connector, ConnectorError
 from workers.connectors.files import FilesConnector
 from workers.connectors.kafka_confirm import KafkaConfirmConnector
 from workers.connectors.manual import ManualConnector, UnreachableRecipient
-from workers.connectors.opendsr import OpenDsrConnector
+from workers.connectors.opendsr.client import PartnerClient
+from workers.connectors.opendsr.connector import OpenDsrConnector
 from workers.connectors.pools import DatabasePools
 from workers.connectors.sql import SqlConnector
-from workers.events import EventPublisher
-from workers.opendsr.client import PartnerClient
-from workers.opendsr.store import PartnerStore
+from workers.ledger.partners import PartnerStore
+from workers.runtime.events import EventPublisher
 
 
 class ConnectorRegistry:
@@ -25,15 +29,18 @@ class ConnectorRegistry:
         partners: PartnerStore,
         callback_base_url: str,
     ) -> None:
-        self.opendsr = OpenDsrConnector(partners, PartnerClient(), callback_base_url)
         self._by_kind: dict[str, Connector] = {
-            "opendsr": self.opendsr,
+            "opendsr": OpenDsrConnector(partners, PartnerClient(), callback_base_url),
             "sql": SqlConnector(pools),
             "files": FilesConnector(pools, data_root),
             "kafka_confirm": KafkaConfirmConnector(publisher),
             "manual": ManualConnector(),
             "none": UnreachableRecipient(),
         }
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(self._by_kind)
 
     def for_kind(self, kind: str) -> Connector:
         try:

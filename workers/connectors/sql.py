@@ -12,18 +12,20 @@ from typing import Any
 
 import asyncpg
 
+from schemas.identity import normalise_identity, same_identity
+from schemas.periods import add_iso_period
 from workers.connectors.base import (
+    BatchResult,
+    BatchSubject,
     Connector,
     ConnectorError,
     ConnectorResult,
     identifier,
     json_ready,
-    normalised,
     subject_filter,
 )
 from workers.connectors.pools import DatabasePools
-from workers.messages import SystemStep, SystemTaskInput
-from workers.periods import add_iso_period
+from workers.messages.requests import SystemStep, SystemTaskInput
 
 
 class SqlConnector(Connector):
@@ -108,9 +110,7 @@ class SqlConnector(Connector):
                     given, held = task.subject.get(identity), row.get(column)
                     if given is None or held is None:
                         continue
-                    if (given.lower() if identity == "email" else given) != (
-                        str(held).lower() if identity == "email" else str(held)
-                    ):
+                    if not same_identity(identity, given, str(held)):
                         return (
                             f"the {identity} given does not belong to the record the other identities found"
                         )
@@ -163,6 +163,17 @@ class SqlConnector(Connector):
         purposes = task.step.rule.get("purposes", [])
         return ConnectorResult(outcome, evidence={"flagged_by_table": changed, "purposes": purposes})
 
+    async def act_on_batch(
+        self, step: SystemStep, batch_id: str, tenant: str, subjects: list[BatchSubject]
+    ) -> BatchResult:
+        """Consent batches: stopping is one statement per table for the whole batch, not one
+        round trip per subject; other actions go subject by subject."""
+        if step.action != "stop_processing":
+            return await self.act_one_by_one(step, batch_id, tenant, subjects)
+        found = await self.stop_processing_many(step, [entry.subject for entry in subjects])
+        outcomes = ["consent_withdrawn" if hit else "not_found" for hit in found]
+        return BatchResult("consent_withdrawn", outcomes)
+
     async def stop_processing_many(self, step: SystemStep, subjects: list[dict[str, str]]) -> list[bool]:
         """Flag many subjects' rows in one statement per table (consent batches): for each
         subject, whether any of its rows was found. Setting a flag twice changes nothing."""
@@ -182,7 +193,7 @@ class SqlConnector(Connector):
                 match: dict[str, str] = spec["match"]
                 clauses, params, returned = [], [], []
                 for identity, col in match.items():
-                    values = [normalised(identity, s[identity]) for s in subjects if identity in s]
+                    values = [normalise_identity(identity, s[identity]) for s in subjects if identity in s]
                     if not values:
                         continue
                     params.append(values)
@@ -196,9 +207,14 @@ class SqlConnector(Connector):
                     f" RETURNING {', '.join(sql for _, sql in returned)}",
                     *params,
                 )
-                hits = {(identity, row[f"m_{identity}"]) for row in rows for identity, _ in returned}
+                hits = {
+                    (identity, normalise_identity(identity, str(row[f"m_{identity}"])))
+                    for row in rows
+                    for identity, _ in returned
+                    if row[f"m_{identity}"] is not None
+                }
                 for index, subject in enumerate(subjects):
-                    if any((i, normalised(i, v)) in hits for i, v in subject.items()):
+                    if any((i, normalise_identity(i, v)) in hits for i, v in subject.items()):
                         found[index] = True
         return found
 

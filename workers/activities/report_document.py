@@ -1,0 +1,106 @@
+"""The access / portability report: JSON for machines, HTML for the data subject. Pure."""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from workers.messages.requests import SystemStep
+
+
+def build_report(
+    request: dict[str, Any],
+    controller: dict[str, Any],
+    steps: list[SystemStep],
+    records: dict[str, list[dict[str, Any]]],
+) -> dict[str, Any]:
+    """Per system: the records found and what the subject is owed to know about them."""
+    outcomes = {s["system"]: s for s in request["systems"]}
+    systems = {}
+    for step in steps:
+        found = records.get(step.system, [])
+        systems[step.system] = {
+            "description": step.disclosure.get("description"),
+            "categories": step.disclosure.get("categories", []),
+            "purposes": step.disclosure.get("purposes", []),
+            "recipients": step.disclosure.get("recipients", []),
+            "retention": step.disclosure.get("retention"),
+            "outcome": outcomes.get(step.system, {}).get("outcome", "pending"),
+            "record_count": len(found),
+            "records": found,
+        }
+    return {
+        "request_id": request["request_id"],
+        "tenant": request["tenant"],
+        "type": request["type"],
+        "controller": controller,
+        "submitted_at": request["submitted_at"],
+        "generated_at": datetime.now(UTC).isoformat(),
+        "systems": systems,
+    }
+
+
+RIGHT_NAMES = {
+    "access": "to access your data (this report)",
+    "portability": "to receive the data you provided in a machine-readable format, "
+    "or have it sent to another provider",
+    "erasure": "to have your data erased",
+    "rectification": "to have inaccurate data corrected",
+    "restriction": "to have the processing of your data restricted",
+    "objection": "to object to processing, and always to direct marketing",
+    "consent_withdrawal": "to withdraw your consent at any time",
+}
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """A readable page of the same report, every value escaped."""
+    e = html.escape
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>Your data held by {e(str(report['controller'].get('name', '')))}</title>",
+        "<style>body{font-family:sans-serif;max-width:60em;margin:auto}"
+        "table{border-collapse:collapse}td,th{border:1px solid #999;padding:.2em .5em}</style>",
+        "</head><body>",
+        f"<h1>Your data held by {e(str(report['controller'].get('name', '')))}</h1>",
+        f"<p>Request {e(report['request_id'])} ({e(report['type'])}), "
+        f"generated {e(report['generated_at'])}.</p>",
+    ]
+    for name, system in report["systems"].items():
+        parts.append(f"<h2>{e(name)}</h2>")
+        if system.get("description"):
+            parts.append(f"<p>{e(str(system['description']))}</p>")
+        parts.append("<ul>")
+        for label, key in (
+            ("Categories", "categories"),
+            ("Purposes", "purposes"),
+            ("Recipients", "recipients"),
+        ):
+            parts.append(f"<li>{label}: {e(', '.join(system.get(key) or []) or 'none')}</li>")
+        parts.append(f"<li>Retention: {e(str(system.get('retention') or 'not stated'))}</li></ul>")
+        if system["records"]:
+            columns = sorted({k for record in system["records"] for k in record})
+            parts.append("<table><tr>" + "".join(f"<th>{e(c)}</th>" for c in columns) + "</tr>")
+            for record in system["records"]:
+                cells = "".join(f"<td>{e(_cell(record.get(c)))}</td>" for c in columns)
+                parts.append(f"<tr>{cells}</tr>")
+            parts.append("</table>")
+        else:
+            parts.append("<p>No records about you in this system.</p>")
+    rights = report["controller"].get("rights") or []
+    if rights:
+        parts.append("<h2>Your rights</h2><ul>")
+        parts.extend(f"<li>{e(RIGHT_NAMES.get(r, r))}</li>" for r in rights)
+        parts.append("<li>to lodge a complaint with a data protection supervisory authority</li></ul>")
+        contact = report["controller"].get("contact")
+        if contact:
+            parts.append(f"<p>To exercise them, contact {e(str(contact))}.</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, default=str)

@@ -1,0 +1,220 @@
+"""Request steps: the I/O a request workflow asks for, keyed by (request, system).
+
+Activities are methods of one class holding their dependencies; the worker registers the
+bound methods, each the implementation of a typed stub in ``definitions``. Each may run more
+than once (retries, a worker killed mid-flight), so each checks the ledger before it acts and
+never applies a side effect twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, NoReturn
+
+from opentelemetry import trace
+from temporalio.exceptions import ApplicationError
+
+from schemas.vocabulary import FINAL_OUTCOMES, done_outcome
+from workers.activities import definitions
+from workers.activities.definitions import implements
+from workers.activities.evidence import Evidence, now
+from workers.connectors.base import ConnectorError
+from workers.connectors.registry import ConnectorRegistry
+from workers.messages.requests import (
+    DuplicateQuery,
+    LegalHold,
+    OperatorAlert,
+    RequestStatusChange,
+    SubjectQuery,
+    SystemOutcomeInput,
+    SystemResult,
+    SystemTaskInput,
+)
+
+log = logging.getLogger(__name__)
+TRACER = trace.get_tracer("privacy.connectors")
+
+
+def raise_connector_error(exc: ConnectorError) -> NoReturn:
+    """Raise a connector's failure as Temporal should see it: retried as it is, or a
+    configuration error (a broken pack) that no retry can mend and an operator must see."""
+    if exc.retryable:
+        raise exc
+    raise ApplicationError(str(exc), type="ConnectorConfigError", non_retryable=True) from exc
+
+
+class RequestActivities:
+    def __init__(self, evidence: Evidence, connectors: ConnectorRegistry) -> None:
+        self._evidence = evidence
+        self._ledger = evidence.ledger
+        self._connectors = connectors
+
+    @implements(definitions.record_request_status)
+    async def record_request_status(self, change: RequestStatusChange) -> None:
+        await self._ledger.set_status(change)
+        await self._evidence.event(
+            change.request_id, change.tenant, change.request_type,
+            "request_status", f"status:{change.status}",
+            status=change.status, flags=change.flags, due_at=change.due_at,
+            **({"reason": change.reason} if change.reason else {}),
+        )  # fmt: skip
+        log.info("request %s is %s", change.request_id, change.status)
+
+    @implements(definitions.apply_system_action)
+    async def apply_system_action(self, task: SystemTaskInput) -> SystemResult:
+        """Run the step's connector once per (request, system), whatever the retries."""
+        step = task.step
+        prior = await self._ledger.start_system_action(
+            task.request_id, step.system, step.action, step.rule.get("citation")
+        )
+        connector = self._connectors.for_kind(step.connector["kind"])
+        if prior["outcome"] in FINAL_OUTCOMES:
+            log.info("request %s system %s already %s", task.request_id, step.system, prior["outcome"])
+            stored = await self._ledger.system_result(task.request_id, step.system)
+            assert stored is not None
+            return self._with_capabilities(stored, connector)
+        # No personal data in span attributes: system, kind, action, tenant, request type only.
+        span = TRACER.start_span(
+            f"connector {step.connector['kind']} {step.action}",
+            attributes={"privacy.system": step.system, "privacy.tenant": task.tenant,
+                        "privacy.request_type": task.request_type, "privacy.request_id": task.request_id},
+        )  # fmt: skip
+        try:
+            located = None
+            if connector.changes_data(step.action):
+                located = await self._ledger.note_located(
+                    task.request_id, step.system, await connector.locate(task)
+                )
+            done = await connector.perform(task)
+        except ConnectorError as exc:
+            span.set_attribute("error.type", "ConnectorError")
+            raise_connector_error(exc)
+        finally:
+            span.end()
+        evidence = dict(done.evidence)
+        outcome = done.outcome
+        if outcome == "not_found" and located:
+            # An earlier attempt of this same activity did the work before it was interrupted.
+            outcome = done_outcome(step.action, task.request_type)
+            evidence.update(located=located, completed_by_earlier_attempt=True)
+        if done.records:
+            await self._ledger.store_records(task.request_id, step.system, done.records)
+        result = SystemResult(
+            system=step.system,
+            action=step.action,
+            outcome=outcome,
+            confirmed_at=now() if outcome in FINAL_OUTCOMES else None,
+            evidence=evidence,
+            legal_basis=done.legal_basis,
+            retained_until=done.retained_until,
+            record_count=len(done.records),
+        )
+        if result.final:
+            result = await self._evidence.store_outcome(
+                task.request_id, task.tenant, task.request_type, result
+            )
+        else:
+            await self._evidence.publish_outcome(task.request_id, task.tenant, task.request_type, result)
+        return self._with_capabilities(result, connector)
+
+    @staticmethod
+    def _with_capabilities(result: SystemResult, connector: Any) -> SystemResult:
+        """What the workflow must know of the system beyond its answer (the connector decides)."""
+        result.withdrawable = connector.withdrawable
+        result.signed_callbacks = connector.confirms_by_signed_callback
+        return result
+
+    @implements(definitions.cancel_partner_request)
+    async def cancel_partner_request(self, task: SystemTaskInput) -> dict[str, Any]:
+        """The request was cancelled: withdraw what went to the system (a partner: OpenDSR DELETE)."""
+        connector = self._connectors.for_kind(task.step.connector["kind"])
+        try:
+            answer = await connector.withdraw(task)
+        except ConnectorError as exc:
+            raise_connector_error(exc)
+        if not connector.withdrawable:
+            return answer
+        await self._evidence.event(
+            task.request_id, task.tenant, task.request_type, "partner_cancellation",
+            f"partner_cancellation:{task.step.system}", system=task.step.system, **answer,
+        )  # fmt: skip
+        return answer
+
+    @implements(definitions.record_system_outcome)
+    async def record_system_outcome(self, given: SystemOutcomeInput) -> SystemResult:
+        return await self._evidence.store_outcome(
+            given.request_id, given.tenant, given.request_type, given.result
+        )
+
+    @implements(definitions.legal_holds_for)
+    async def legal_holds_for(self, query: SubjectQuery) -> list[LegalHold]:
+        return await self._ledger.holds.active(query.tenant, query.subject_refs)
+
+    @implements(definitions.match_identities)
+    async def match_identities(self, task: SystemTaskInput) -> str | None:
+        """Automatic identity check against the tenant's reference system (its pack says which)."""
+        connector = self._connectors.for_kind(task.step.connector["kind"])
+        try:
+            return await connector.identities_disagree(task)
+        except ConnectorError as exc:
+            raise_connector_error(exc)
+
+    @implements(definitions.find_duplicate)
+    async def find_duplicate(self, query: DuplicateQuery) -> str | None:
+        """An earlier open request of the same subject, type and details, already verified."""
+        return await self._ledger.lookups.open_duplicate(query)
+
+    @implements(definitions.count_previous_copies)
+    async def count_previous_copies(self, query: SubjectQuery) -> int:
+        return await self._ledger.lookups.previous_copies(query.request_id, query.tenant, query.subject_refs)
+
+    @implements(definitions.discard_identity_document)
+    async def discard_identity_document(self, request_id: str) -> None:
+        """The identity document served its check; it is not kept (data minimisation)."""
+        if await self._ledger.holds.discard_document(request_id):
+            log.info("request %s: identity document discarded after the check", request_id)
+
+    @implements(definitions.alert_operator)
+    async def alert_operator(self, alert: OperatorAlert) -> None:
+        """Tell operators (request events, log) which systems are silent, before or after the due date."""
+        await self._evidence.event(
+            alert.request_id, alert.tenant, alert.request_type, alert.kind, f"{alert.kind}:{alert.due_at}",
+            due_at=alert.due_at, pending_systems=alert.pending_systems,
+        )  # fmt: skip
+        log.warning(
+            "request %s %s: %d system(s) silent, due %s: %s",
+            alert.request_id,
+            alert.kind,
+            len(alert.pending_systems),
+            alert.due_at,
+            ", ".join(alert.pending_systems),
+        )
+
+    @implements(definitions.acknowledge_receipt)
+    async def acknowledge_receipt(self, change: RequestStatusChange) -> None:
+        """Confirm receipt where the law asks for it; the event is the evidence, sent once per request."""
+        await self._evidence.event(
+            change.request_id, change.tenant, change.request_type,
+            "receipt_acknowledged", "receipt_acknowledged", due_at=change.due_at,
+        )  # fmt: skip
+
+    @implements(definitions.erase_after_retention)
+    async def erase_after_retention(self, task: SystemTaskInput) -> SystemResult:
+        """The retention period of what a system kept has ended: erase it, update the evidence."""
+        connector = self._connectors.for_kind(task.step.connector["kind"])
+        try:
+            done = await connector.perform(task)
+        except ConnectorError as exc:
+            raise_connector_error(exc)
+        if done.outcome == "retained":
+            return SystemResult(
+                task.step.system, task.step.action, "retained", retained_until=done.retained_until
+            )
+        evidence = {**done.evidence, "erased_when_retention_ended": now()}
+        await self._ledger.end_retention(task.request_id, task.step.system, evidence)
+        result = SystemResult(task.step.system, task.step.action, "erased", now(), evidence=evidence)
+        await self._evidence.publish_outcome(task.request_id, task.tenant, task.request_type, result)
+        log.info(
+            "request %s system %s: erased at the end of its retention", task.request_id, task.step.system
+        )
+        return result

@@ -1,0 +1,318 @@
+"""The request ledger in PostgreSQL: requests, each system's outcome, reports — the evidence.
+
+Every write is keyed by request_id or (request_id, system) and safe to repeat: Kafka
+re-delivers, activities retry, partners call back twice. A final outcome is never
+overwritten by a later, different one. ``Ledger.connect`` brings every store's tables up to
+date by the numbered migrations in ``migrations/`` (``workers.ledger.migrate``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from schemas.vocabulary import CLOSED_STATUSES, FINAL_OUTCOMES
+from workers.ledger.audit import AuditLog
+from workers.ledger.consent import ConsentStore
+from workers.ledger.directives import DirectiveStore
+from workers.ledger.holds import HoldStore
+from workers.ledger.lookups import RequestLookups
+from workers.ledger.migrate import migrate
+from workers.ledger.partners import PartnerStore
+from workers.messages.requests import RequestStatusChange, SystemResult
+
+_FINAL = list(FINAL_OUTCOMES)
+
+
+def _ts(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class Ledger:
+    """Reads and idempotent writes of the evidence tables."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @classmethod
+    async def connect(cls, dsn: str, *, min_size: int = 1, max_size: int = 10) -> Ledger:
+        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+        ledger = cls(pool)
+        await ledger.ensure_schema()
+        return ledger
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    @property
+    def holds(self) -> HoldStore:
+        return HoldStore(self._pool)
+
+    @property
+    def audit(self) -> AuditLog:
+        return AuditLog(self._pool)
+
+    @property
+    def lookups(self) -> RequestLookups:
+        return RequestLookups(self._pool)
+
+    @property
+    def directives(self) -> DirectiveStore:
+        return DirectiveStore(self._pool)
+
+    @property
+    def partners(self) -> PartnerStore:
+        return PartnerStore(self._pool)
+
+    @property
+    def consent(self) -> ConsentStore:
+        return ConsentStore(self._pool)
+
+    async def ensure_schema(self) -> list[str]:
+        """Apply the migrations this ledger lacks (workers/ledger/migrate.py); returns their names."""
+        return await migrate(self._pool)
+
+    async def record_request(
+        self,
+        *,
+        request_id: str,
+        tenant: str,
+        request_type: str,
+        jurisdiction: str,
+        submitted_at: datetime,
+        due_at: datetime,
+        deadline_basis: str,
+        workflow_id: str,
+        subject_refs: list[str] | None = None,
+        details_digest: str = "",
+    ) -> bool:
+        """Insert the request once; True when this call created it."""
+        row = await self._pool.fetchrow(
+            """
+            INSERT INTO requests (request_id, tenant, type, jurisdiction, status, submitted_at,
+                                  due_at, deadline_basis, workflow_id, subject_refs, details_digest)
+            VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10)
+            ON CONFLICT (request_id) DO NOTHING
+            RETURNING request_id
+            """,
+            request_id,
+            tenant,
+            request_type,
+            jurisdiction,
+            submitted_at,
+            due_at,
+            deadline_basis,
+            workflow_id,
+            subject_refs or [],
+            details_digest,
+        )
+        return row is not None
+
+    async def set_status(self, change: RequestStatusChange) -> None:
+        """Move the request to ``change.status``; a terminal status is never left again."""
+        await self._pool.execute(
+            """
+            UPDATE requests
+               SET status = $2, flags = $3, reason = $4, updated_at = now(),
+                   due_at = COALESCE($6::timestamptz, due_at),
+                   closed_at = CASE WHEN $2 = ANY($5::text[]) THEN COALESCE(closed_at, now())
+                                    ELSE closed_at END
+             WHERE request_id = $1 AND NOT (status = ANY($5::text[]) AND status <> $2)
+            """,
+            change.request_id,
+            change.status,
+            change.flags,
+            change.reason,
+            list(CLOSED_STATUSES),
+            _ts(change.due_at),
+        )
+
+    async def start_system_action(
+        self, request_id: str, system: str, action: str, citation: str | None
+    ) -> asyncpg.Record:
+        """Count an attempt at (request, system); returns the row as it stands now."""
+        row = await self._pool.fetchrow(
+            """
+            INSERT INTO request_systems (request_id, system, action, citation, attempts, started_at)
+            VALUES ($1, $2, $3, $4, 1, now())
+            ON CONFLICT (request_id, system) DO UPDATE
+               SET attempts = request_systems.attempts + 1
+            RETURNING outcome, attempts, located, evidence, confirmed_at, legal_basis,
+                      retained_until, error, action
+            """,
+            request_id,
+            system,
+            action,
+            citation,
+        )
+        assert row is not None
+        return row
+
+    async def note_located(self, request_id: str, system: str, located: int) -> int:
+        """Remember how many records the first attempt found; returns the remembered count."""
+        value = await self._pool.fetchval(
+            """
+            UPDATE request_systems SET located = COALESCE(located, $3)
+             WHERE request_id = $1 AND system = $2
+            RETURNING located
+            """,
+            request_id,
+            system,
+            located,
+        )
+        return int(value if value is not None else located)
+
+    async def record_outcome(self, request_id: str, result: SystemResult) -> SystemResult:
+        """Store a system's outcome unless a final one is already there; returns what is stored."""
+        row = await self._pool.fetchrow(
+            """
+            INSERT INTO request_systems (request_id, system, action, outcome, confirmed_at,
+                                         legal_basis, retained_until, error, evidence)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
+            ON CONFLICT (request_id, system) DO UPDATE
+               SET outcome = EXCLUDED.outcome, confirmed_at = EXCLUDED.confirmed_at,
+                   legal_basis = EXCLUDED.legal_basis, retained_until = EXCLUDED.retained_until,
+                   error = EXCLUDED.error, evidence = EXCLUDED.evidence
+             WHERE NOT (request_systems.outcome = ANY($10::text[]))
+            RETURNING outcome
+            """,
+            request_id,
+            result.system,
+            result.action,
+            result.outcome,
+            _ts(result.confirmed_at),
+            result.legal_basis,
+            _ts(result.retained_until),
+            result.error,
+            json.dumps(result.evidence),
+            _FINAL,
+        )
+        if row is not None:
+            return result
+        stored = await self.system_result(request_id, result.system)
+        return stored or result
+
+    async def seconds_to_confirm(self, request_id: str, system: str) -> float | None:
+        """From the system's first attempt to its final answer, once both are known."""
+        value = await self._pool.fetchval(
+            """
+            SELECT EXTRACT(EPOCH FROM confirmed_at - started_at) FROM request_systems
+             WHERE request_id = $1 AND system = $2 AND confirmed_at IS NOT NULL AND started_at IS NOT NULL
+            """,
+            request_id,
+            system,
+        )
+        return None if value is None else max(float(value), 0.0)
+
+    async def end_retention(self, request_id: str, system: str, evidence: dict[str, Any]) -> None:
+        """What was ``retained`` for a while is now ``erased``: the one change a final outcome allows."""
+        await self._pool.execute(
+            """
+            UPDATE request_systems
+               SET outcome = 'erased', confirmed_at = now(), evidence = evidence || $3::jsonb
+             WHERE request_id = $1 AND system = $2 AND outcome = 'retained'
+            """,
+            request_id,
+            system,
+            json.dumps(evidence),
+        )
+
+    async def store_records(self, request_id: str, system: str, records: list[dict[str, Any]]) -> None:
+        """Keep the records found for an access or portability request (first answer wins)."""
+        await self._pool.execute(
+            """
+            INSERT INTO request_systems (request_id, system, action, records)
+            VALUES ($1, $2, 'export', $3::jsonb)
+            ON CONFLICT (request_id, system) DO UPDATE
+               SET records = COALESCE(request_systems.records, EXCLUDED.records)
+            """,
+            request_id,
+            system,
+            json.dumps(records, default=str),
+        )
+
+    async def system_result(self, request_id: str, system: str) -> SystemResult | None:
+        row = await self._pool.fetchrow(
+            "SELECT * FROM request_systems WHERE request_id = $1 AND system = $2", request_id, system
+        )
+        return _result_from_row(row) if row else None
+
+    async def has_request(self, request_id: str) -> bool:
+        return bool(await self._pool.fetchval("SELECT 1 FROM requests WHERE request_id = $1", request_id))
+
+    async def request(self, request_id: str) -> dict[str, Any] | None:
+        """The request and every system's part in it, as the API shows it."""
+        row = await self._pool.fetchrow("SELECT * FROM requests WHERE request_id = $1", request_id)
+        if row is None:
+            return None
+        systems = await self._pool.fetch(
+            "SELECT * FROM request_systems WHERE request_id = $1 ORDER BY system", request_id
+        )
+        return {
+            "request_id": str(row["request_id"]),
+            "tenant": row["tenant"],
+            "type": row["type"],
+            "jurisdiction": row["jurisdiction"],
+            "status": row["status"],
+            "flags": list(row["flags"]),
+            "submitted_at": row["submitted_at"].isoformat(),
+            "received_at": row["received_at"].isoformat(),
+            "due_at": row["due_at"].isoformat(),
+            "deadline_basis": row["deadline_basis"],
+            "closed_at": row["closed_at"].isoformat() if row["closed_at"] else None,
+            "reason": row["reason"],
+            "systems": [_system_view(s) for s in systems],
+        }
+
+    async def system_records(self, request_id: str) -> dict[str, list[dict[str, Any]]]:
+        rows = await self._pool.fetch(
+            "SELECT system, records FROM request_systems WHERE request_id = $1", request_id
+        )
+        return {r["system"]: json.loads(r["records"]) if r["records"] else [] for r in rows}
+
+    async def save_report(self, request_id: str, report: dict[str, Any], html: str) -> None:
+        await self._pool.execute(
+            """
+            INSERT INTO reports (request_id, report, html) VALUES ($1, $2::jsonb, $3)
+            ON CONFLICT (request_id) DO UPDATE SET report = EXCLUDED.report, html = EXCLUDED.html
+            """,
+            request_id,
+            json.dumps(report, default=str),
+            html,
+        )
+
+    async def report(self, request_id: str) -> tuple[dict[str, Any], str] | None:
+        row = await self._pool.fetchrow("SELECT report, html FROM reports WHERE request_id = $1", request_id)
+        return (json.loads(row["report"]), row["html"]) if row else None
+
+
+def _result_from_row(row: asyncpg.Record) -> SystemResult:
+    return SystemResult(
+        system=row["system"],
+        action=row["action"],
+        outcome=row["outcome"],
+        confirmed_at=row["confirmed_at"].isoformat() if row["confirmed_at"] else None,
+        evidence=json.loads(row["evidence"]) if isinstance(row["evidence"], str) else dict(row["evidence"]),
+        legal_basis=row["legal_basis"],
+        retained_until=row["retained_until"].isoformat() if row["retained_until"] else None,
+        error=row["error"],
+    )
+
+
+def _system_view(row: asyncpg.Record) -> dict[str, Any]:
+    result = _result_from_row(row)
+    return {
+        "system": result.system,
+        "action": result.action,
+        "outcome": result.outcome,
+        "confirmed_at": result.confirmed_at,
+        "legal_basis": result.legal_basis,
+        "retained_until": result.retained_until,
+        "error": result.error,
+        "citation": row["citation"],
+        "attempts": row["attempts"],
+        "evidence": result.evidence,
+    }

@@ -1,0 +1,146 @@
+"""The small dataclasses that activities and child workflows take and return.
+
+One dataclass per call so fields can be added later without breaking running histories.
+Subject identities travel only inside these payloads (encrypted by the payload codec),
+never in ids, search attributes or logs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemas.vocabulary import FINAL_OUTCOMES
+
+
+@dataclass
+class SystemStep:
+    """What one system must do for one request, resolved from the policy pack."""
+
+    system: str
+    action: str  # one of schemas.vocabulary.ACTIONS
+    connector: dict[str, Any]
+    rule: dict[str, Any]  # the pack rule, with its citation
+    # What the subject is told about this system in an access report (Art. 15 GDPR).
+    disclosure: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SystemTaskInput:
+    """Input of one system's child workflow and of its connector activity."""
+
+    request_id: str
+    tenant: str
+    request_type: str
+    subject: dict[str, str]
+    submitted_at: str
+    step: SystemStep
+    details: dict[str, Any] = field(default_factory=dict)  # corrections, purposes, destination
+
+
+@dataclass
+class SystemResult:
+    """One system's answer: the evidence kept for the request."""
+
+    system: str
+    action: str
+    outcome: str
+    confirmed_at: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    legal_basis: str | None = None
+    retained_until: str | None = None
+    error: str | None = None
+    record_count: int = 0
+    # The system's capabilities, as its connector states them (the workflow decides by them).
+    withdrawable: bool = False  # a cancelled request is withdrawn from it
+    signed_callbacks: bool = False  # it answers by signed partner callbacks
+
+    @property
+    def final(self) -> bool:
+        return self.outcome in FINAL_OUTCOMES
+
+
+@dataclass
+class RequestStatusChange:
+    """A request-level state change to persist and publish."""
+
+    request_id: str
+    tenant: str
+    request_type: str
+    status: str
+    due_at: str
+    flags: list[str] = field(default_factory=list)
+    reason: str | None = None
+
+
+@dataclass
+class SystemOutcomeInput:
+    """An asynchronous system's confirmation, to persist and publish."""
+
+    request_id: str
+    tenant: str
+    request_type: str
+    result: SystemResult
+
+
+@dataclass
+class SubjectQuery:
+    """Look-ups about one subject of one tenant, by pseudonymous references only."""
+
+    request_id: str
+    tenant: str
+    subject_refs: list[str]
+
+
+@dataclass
+class DuplicateQuery:
+    request_id: str
+    tenant: str
+    request_type: str
+    subject_refs: list[str]
+    details_digest: str
+
+
+@dataclass
+class LegalHold:
+    hold_id: str
+    reason: str
+    placed_by: str
+    placed_at: str
+
+
+@dataclass
+class OperatorAlert:
+    """Something an operator must look at: silent systems before the due date, or overdue."""
+
+    request_id: str
+    tenant: str
+    request_type: str
+    kind: str  # operator_alert | overdue
+    due_at: str
+    pending_systems: list[str]
+
+
+@dataclass
+class PortabilityTransfer:
+    """Send the portability export straight to another provider, at the subject's request."""
+
+    request_id: str
+    tenant: str
+    destination: dict[str, Any]  # name, url
+
+
+@dataclass
+class ReportInput:
+    request_id: str
+    tenant: str
+    request_type: str
+    controller: dict[str, Any]
+    steps: list[SystemStep]
+
+
+@dataclass
+class ReportSummary:
+    request_id: str
+    systems: int
+    records: int
