@@ -82,6 +82,10 @@ class SaasInstance:
         return state
 
     def save(self, state: dict[str, Any]) -> None:
+        """Write the state; a search index's stale copies older than the lag are gone for good."""
+        now = time.time()
+        for collection, gone in state.get("deleted", {}).items():
+            state["deleted"][collection] = {k: g for k, g in gone.items() if now - g["at"] < self.lag_seconds}
         tmp = self.state_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(state, indent=1), "utf-8")
         tmp.replace(self.state_file)
