@@ -117,7 +117,12 @@ async def test_access_report_lists_ada_in_every_system(stack: RunningStack):
             html = await response.text()
     systems = report["systems"]
     assert set(systems) == {
-        "crm", "billing", "call_recordings", "support_conversations", "marketing_list", "support_desk"
+        "crm",
+        "billing",
+        "call_recordings",
+        "support_conversations",
+        "marketing_list",
+        "support_desk",
     }
     for name, system in systems.items():
         assert system["record_count"] > 0, f"{name} should list Ada's records"

@@ -17,7 +17,9 @@ TOOLS = ("jsm_invoicing", "jsm_mailing", "jump_mailing", "upjunoo_support")
 
 
 def _state(stack: RunningStack, tool: str) -> dict[str, Any]:
-    state: dict[str, Any] = json.loads((stack.settings.sandbox_dir / "saas" / tool / "state.json").read_text())
+    state: dict[str, Any] = json.loads(
+        (stack.settings.sandbox_dir / "saas" / tool / "state.json").read_text()
+    )
     return state
 
 
@@ -51,7 +53,9 @@ async def test_jsm_erasure_deletes_the_customer_and_the_member_and_keeps_the_inv
         assert systems[name]["evidence"]["found"] == 1
         assert systems[name]["evidence"]["verified"]["remaining"] == 0, "looked up again: nothing left"
     billing, mailing = _state(stack, "jsm_invoicing"), _state(stack, "jsm_mailing")
-    kept = json.dumps({"customers": billing["customers"], "deleted": billing["deleted"]}) + json.dumps(mailing)
+    kept = json.dumps({"customers": billing["customers"], "deleted": billing["deleted"]}) + json.dumps(
+        mailing
+    )
     assert not any(trace in kept for trace in ADA_TRACES), "the auditor finds Ada nowhere"
     assert "cus_jsm_pieter002" in billing["customers"], "only Ada is erased"
     invoices = [i for i in billing["invoices"].values() if i["customer"] == "cus_jsm_ada001"]
@@ -59,7 +63,9 @@ async def test_jsm_erasure_deletes_the_customer_and_the_member_and_keeps_the_inv
     assert billing["stats"]["throttled"] and mailing["stats"]["throttled"], "429s were answered and survived"
 
 
-async def test_upjunoo_support_desk_exports_the_tickets_then_purges_the_user_by_an_async_job(stack: RunningStack):
+async def test_upjunoo_support_desk_exports_the_tickets_then_purges_the_user_by_an_async_job(
+    stack: RunningStack,
+):
     await stack.reseed()
     access = rights_request("access")
     await stack.publish(access)
@@ -74,11 +80,15 @@ async def test_upjunoo_support_desk_exports_the_tickets_then_purges_the_user_by_
     await stack.publish(erasure)
     outcome = _systems(await stack.closed(erasure["request_id"], timeout=180))["support_desk"]
     assert outcome["outcome"] == "erased"
-    assert outcome["evidence"]["jobs"] == {"completed": 1}, "the permanent deletion job was followed to its end"
+    assert outcome["evidence"]["jobs"] == {"completed": 1}, (
+        "the permanent deletion job was followed to its end"
+    )
     state = _state(stack, "upjunoo_support")
     assert "9001" not in state["users"] and "9001" not in state["deleted_users"]
     assert not any(t["requester_id"] == 9001 for t in state["tickets"].values())
-    assert sum(1 for t in state["tickets"].values() if t["requester_id"] is None) == 3, "tickets kept, unlinked"
+    assert sum(1 for t in state["tickets"].values() if t["requester_id"] is None) == 3, (
+        "tickets kept, unlinked"
+    )
     assert not any(trace in json.dumps(state) for trace in ADA_TRACES)
     assert state["stats"]["throttled"]
 
@@ -89,7 +99,9 @@ async def test_jump_newsletter_objection_unsubscribes_the_member_keyed_by_email_
         "objection", tenant="jump", jurisdiction="BE", details={"purposes": ["newsletter"]}
     )
     await stack.publish(request)
-    assert _systems(await stack.closed(request["request_id"]))["mailing_tool"]["outcome"] == "processing_stopped"
+    assert (
+        _systems(await stack.closed(request["request_id"]))["mailing_tool"]["outcome"] == "processing_stopped"
+    )
     key = "jump-newsletter/" + hashlib.md5(b"ada@example.org").hexdigest()
     assert _state(stack, "jump_mailing")["members"][key]["status"] == "unsubscribed"
 
@@ -113,7 +125,10 @@ async def test_api_keys_never_reach_the_ledger_the_history_the_logs_or_the_trace
             found += [f"ledger:{table['tablename']}" for r in rows if any(k in r["r"] for k in keys)]
     finally:
         await conn.close()
-    for path in [*stack.settings.log_dir.rglob("*"), *(stack.settings.state_dir.parent / "traces").rglob("*")]:
+    for path in [
+        *stack.settings.log_dir.rglob("*"),
+        *(stack.settings.state_dir.parent / "traces").rglob("*"),
+    ]:
         if path.is_file() and any(k in path.read_text(errors="replace") for k in keys):
             found.append(str(path))
     for system in ("invoicing_tool", "email_marketing_tool"):

@@ -68,7 +68,9 @@ async def test_jump_direct_marketing_objection_is_honoured_without_a_decision(st
     await stack.publish(request)
     view = await stack.closed(request["request_id"])
     assert _outcomes(view) == {
-        "crm": "processing_stopped", "newsletter": "processing_stopped", "mailing_tool": "processing_stopped"
+        "crm": "processing_stopped",
+        "newsletter": "processing_stopped",
+        "mailing_tool": "processing_stopped",
     }
     suppressed = await stack.fetch(
         "sandbox_jump_marketing",

@@ -38,7 +38,9 @@ def _support_seed(document: dict[str, Any]) -> dict[str, Any]:
     return {**_by_id("users")(document), **_by_id("tickets")(document), "deleted_users": {}}
 
 
-APIS: dict[str, tuple[Callable[[SaasInstance], list[web.RouteDef]], Callable[[dict[str, Any]], dict[str, Any]]]] = {
+APIS: dict[
+    str, tuple[Callable[[SaasInstance], list[web.RouteDef]], Callable[[dict[str, Any]], dict[str, Any]]]
+] = {
     "billing": (billing.routes, _billing_seed),
     "mailing": (mailing.routes, mailing.seeded),
     "support": (support.routes, _support_seed),

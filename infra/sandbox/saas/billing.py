@@ -36,13 +36,22 @@ def routes(saas: SaasInstance) -> list[web.RouteDef]:
         found = _QUERY.match(request.query.get("query", ""))
         if not found:
             return web.json_response(
-                {"error": {"type": "invalid_request_error", "message": "query must be email:'…' or phone:'…'"}},
+                {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "message": "query must be email:'…' or phone:'…'",
+                    }
+                },
                 status=400,
             )
         field, value = found.groups()
         state = saas.load()
-        matches = [c for c in saas.visible(state, "customers") if (c.get(field) or "").lower() == value.lower()]
-        return web.json_response(_page(sorted(matches, key=lambda c: c["id"]), request, "/v1/customers/search"))
+        matches = [
+            c for c in saas.visible(state, "customers") if (c.get(field) or "").lower() == value.lower()
+        ]
+        return web.json_response(
+            _page(sorted(matches, key=lambda c: c["id"]), request, "/v1/customers/search")
+        )
 
     async def show(request: web.Request) -> web.Response:
         customer = saas.load()["customers"].get(request.match_info["id"])

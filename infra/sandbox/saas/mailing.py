@@ -34,7 +34,11 @@ def seeded(document: dict[str, Any]) -> dict[str, Any]:
 
 def _missing() -> web.Response:
     return web.json_response(
-        {"title": "Resource Not Found", "status": 404, "detail": "The requested resource could not be found."},
+        {
+            "title": "Resource Not Found",
+            "status": 404,
+            "detail": "The requested resource could not be found.",
+        },
         status=404,
     )
 
@@ -59,7 +63,9 @@ def routes(saas: SaasInstance) -> list[web.RouteDef]:
             return _missing()
         for key in EDITABLE:
             if key in changes:
-                member[key] = {**member.get(key, {}), **changes[key]} if key == "merge_fields" else changes[key]
+                member[key] = (
+                    {**member.get(key, {}), **changes[key]} if key == "merge_fields" else changes[key]
+                )
         saas.save(state)
         return web.json_response(member)
 
@@ -87,7 +93,9 @@ def routes(saas: SaasInstance) -> list[web.RouteDef]:
         member = _member(state, request)
         if member is None:
             return _missing()
-        kept = sorted((n for n in state["notes"].values() if n["member"] == member["key"]), key=lambda n: n["id"])
+        kept = sorted(
+            (n for n in state["notes"].values() if n["member"] == member["key"]), key=lambda n: n["id"]
+        )
         offset, count = int(request.query.get("offset", "0")), int(request.query.get("count", "10"))
         return web.json_response({"notes": kept[offset : offset + count], "total_items": len(kept)})
 

@@ -46,7 +46,9 @@ def _job_view(job: dict[str, Any], request: web.Request) -> dict[str, Any]:
         age = time.time() - job["at"]
         status = next((name for name, until in JOB_STEPS if age < until), "working")
     url = f"{request.url.origin()}/api/v2/job_statuses/{job['id']}.json"
-    return {"job_status": {"id": job["id"], "status": status, "url": url, "job_type": "Users::PermanentDelete"}}
+    return {
+        "job_status": {"id": job["id"], "status": status, "url": url, "job_type": "Users::PermanentDelete"}
+    }
 
 
 def routes(saas: SaasInstance) -> list[web.RouteDef]:
@@ -69,7 +71,9 @@ def routes(saas: SaasInstance) -> list[web.RouteDef]:
         start = (page - 1) * per_page
         more = start + per_page < len(users)
         next_page = str(request.url.update_query(page=str(page + 1))) if more else None
-        return web.json_response({"users": users[start : start + per_page], "next_page": next_page, "count": len(users)})
+        return web.json_response(
+            {"users": users[start : start + per_page], "next_page": next_page, "count": len(users)}
+        )
 
     async def show(request: web.Request) -> web.Response:
         user = load()["users"].get(request.match_info["id"])
@@ -115,13 +119,18 @@ def routes(saas: SaasInstance) -> list[web.RouteDef]:
         user = request.match_info["id"]
         if user not in state["users"]:
             return not_found("RecordNotFound")
-        kept = sorted((t for t in state["tickets"].values() if str(t.get("requester_id")) == user), key=lambda t: t["id"])
+        kept = sorted(
+            (t for t in state["tickets"].values() if str(t.get("requester_id")) == user),
+            key=lambda t: t["id"],
+        )
         page, per_page = int(request.query.get("page", "1")), int(request.query.get("per_page", "100"))
         start = (page - 1) * per_page
         headers = {}
         if start + per_page < len(kept):
             headers["Link"] = f'<{request.url.update_query(page=str(page + 1))}>; rel="next"'
-        return web.json_response({"tickets": kept[start : start + per_page], "count": len(kept)}, headers=headers)
+        return web.json_response(
+            {"tickets": kept[start : start + per_page], "count": len(kept)}, headers=headers
+        )
 
     return [
         web.get("/api/v2/users/search", search),

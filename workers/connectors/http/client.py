@@ -144,7 +144,9 @@ class HttpSystems:
                 if 200 <= reply.status < 300 or reply.status in ok_statuses:
                     return reply
                 if reply.status in (401, 403):
-                    raise ConnectorError(f"{shown}: credentials refused (HTTP {reply.status})", retryable=False)
+                    raise ConnectorError(
+                        f"{shown}: credentials refused (HTTP {reply.status})", retryable=False
+                    )
                 if reply.status == 429:
                     asked = retry_after(reply.headers.get("Retry-After"), wait)
                     if asked > cap:

@@ -58,7 +58,9 @@ def _fields(template: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str
     filled: dict[str, Any] = {}
     for key, value in template.items():
         try:
-            filled[key] = _fields(value, context) if isinstance(value, Mapping) else render_value(value, context)
+            filled[key] = (
+                _fields(value, context) if isinstance(value, Mapping) else render_value(value, context)
+            )
         except MissingValue:
             continue
     return filled
@@ -117,7 +119,9 @@ class HttpConnector(Connector):
             page = pages.next(page, reply.body, reply.headers, len(batch))
             if page is None:
                 return records
-        raise ConnectorError(f"system {task.step.system}: {call.get('path')}: more than {pages.max_pages} pages")
+        raise ConnectorError(
+            f"system {task.step.system}: {call.get('path')}: more than {pages.max_pages} pages"
+        )
 
     # -- finding the person ------------------------------------------------------------------------
     async def _find(self, task: SystemTaskInput) -> list[Record]:
@@ -140,7 +144,9 @@ class HttpConnector(Connector):
                         f"system {task.step.system}: a record found by {search.get('path')} has no id "
                         f"at {search.get('id', '/id')}", retryable=False,
                     )  # fmt: skip
-                found.setdefault(str(key), {"resource": search.get("resource", "record"), **record, "id": key})
+                found.setdefault(
+                    str(key), {"resource": search.get("resource", "record"), **record, "id": key}
+                )
         return list(found.values())
 
     async def locate(self, task: SystemTaskInput) -> int:
@@ -187,7 +193,9 @@ class HttpConnector(Connector):
         action = task.step.action
         plan = task.step.connector.get(action)
         if not plan or not plan.get("calls"):
-            raise ConnectorError(f"system {task.step.system}: no '{action}' calls in the pack", retryable=False)
+            raise ConnectorError(
+                f"system {task.step.system}: no '{action}' calls in the pack", retryable=False
+            )
         found = await self._find(task)
         answers: Counter[str] = Counter()
         jobs: Counter[str] = Counter()
@@ -229,7 +237,9 @@ class HttpConnector(Connector):
             if status in failed:
                 raise ConnectorError(f"system {task.step.system}: the job at {poll['path']} {status}")
             if time.monotonic() >= deadline:
-                raise ConnectorError(f"system {task.step.system}: the job at {poll['path']} is still {status}")
+                raise ConnectorError(
+                    f"system {task.step.system}: the job at {poll['path']} is still {status}"
+                )
             await asyncio.sleep(float(poll.get("every_seconds", 0.5)))
 
     async def erase(self, task: SystemTaskInput) -> ConnectorResult:

@@ -51,10 +51,13 @@ class SecretStore:
         try:
             mode = path.stat().st_mode
         except FileNotFoundError:
-            raise ConnectorError(f"secret {reference}: no such file in the secrets folder", retryable=False) from None
+            raise ConnectorError(
+                f"secret {reference}: no such file in the secrets folder", retryable=False
+            ) from None
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise ConnectorError(
-                f"secret {reference}: the file must be readable by its owner only (chmod 600)", retryable=False
+                f"secret {reference}: the file must be readable by its owner only (chmod 600)",
+                retryable=False,
             )
         value = path.read_text("utf-8").strip()
         if not value:

@@ -54,7 +54,9 @@ async def tools(tmp_path: Path) -> AsyncIterator[Tools]:
 
 async def test_the_billing_customer_is_found_by_email_exported_with_invoices_and_erased(tools: Tools):
     result = await tools.connector.export(tools.task("jsm", "invoicing_tool", "access"))
-    assert result.evidence == {"records_by_resource": {"customer": 1, "invoice": 3}}, "3 invoices over 2 pages"
+    assert result.evidence == {"records_by_resource": {"customer": 1, "invoice": 3}}, (
+        "3 invoices over 2 pages"
+    )
     erasure = tools.task("jsm", "invoicing_tool", "erasure")
     assert await tools.connector.locate(erasure) == 1
     done = await tools.connector.erase(erasure)

@@ -17,7 +17,9 @@ def test_cursor_passes_the_token_while_there_is_more():
 
 
 def test_offset_advances_by_what_came_until_the_total():
-    pages = pagination_for({"type": "offset", "param": "offset", "limit_param": "count", "limit": 2, "total": "/total"})
+    pages = pagination_for(
+        {"type": "offset", "param": "offset", "limit_param": "count", "limit": 2, "total": "/total"}
+    )
     first = pages.first(Page("http://x/notes"))
     assert first.query == {"offset": "0", "count": "2"}
     second = pages.next(first, {"total": 3}, {}, 2)

@@ -37,7 +37,10 @@ def test_md5_of_the_lower_cased_email_keys_mailing_members():
 
 
 def test_values_are_escaped_for_their_place_and_braces_can_be_literal():
-    assert render("/u/{subject.email}", CONTEXT, escape=lambda v: v.replace("@", "%40")) == "/u/Ada%40Example.org"
+    assert (
+        render("/u/{subject.email}", CONTEXT, escape=lambda v: v.replace("@", "%40"))
+        == "/u/Ada%40Example.org"
+    )
     assert render("{{literal}} {record.id}", CONTEXT) == "{literal} cus_1"
 
 
