@@ -75,6 +75,17 @@ def routes(saas: SaasInstance) -> list[web.RouteDef]:
             {"users": users[start : start + per_page], "next_page": next_page, "count": len(users)}
         )
 
+    async def deleted_users(request: web.Request) -> web.Response:
+        """Soft-deleted users waiting for their purge (a list, not searchable: filter it)."""
+        users = sorted(load()["deleted_users"].values(), key=lambda u: u["id"])
+        page, per_page = int(request.query.get("page", "1")), int(request.query.get("per_page", "100"))
+        start = (page - 1) * per_page
+        more = start + per_page < len(users)
+        next_page = str(request.url.update_query(page=str(page + 1))) if more else None
+        return web.json_response(
+            {"deleted_users": users[start : start + per_page], "next_page": next_page, "count": len(users)}
+        )
+
     async def show(request: web.Request) -> web.Response:
         user = load()["users"].get(request.match_info["id"])
         return web.json_response({"user": user}) if user else not_found("RecordNotFound")
@@ -138,6 +149,7 @@ def routes(saas: SaasInstance) -> list[web.RouteDef]:
         web.put("/api/v2/users/{id}", update),
         web.delete("/api/v2/users/{id}", soft_delete),
         web.get("/api/v2/users/{id}/tickets/requested", tickets),
+        web.get("/api/v2/deleted_users", deleted_users),
         web.delete("/api/v2/deleted_users/{id}", permanent_delete),
         web.get("/api/v2/job_statuses/{id}", job_status),
     ]

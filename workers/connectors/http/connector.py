@@ -10,7 +10,8 @@ Pack shape (``README.md`` has a full example)::
      "erase"|"anonymise"|"rectify"|"restrict"|"stop_processing": {"calls": [call, …]}}
 
 ``find`` is how the person is found: each search is a call whose ``records`` (a JSON pointer)
-lists what it found and ``id`` where each record's id sits; searches naming an identity the
+lists what it found and ``id`` where each record's id sits (``match`` keeps only the records
+whose fields equal the subject's, for listings that cannot search); searches naming an identity the
 request does not carry are skipped, results are merged by id, and ``absent`` statuses (a 404
 on ``GET /members/{md5_lower(subject.email)}``) mean nobody. ``locate`` counts what the
 searches find, so it is also the verification: after an erase or an anonymisation the person is
@@ -64,6 +65,13 @@ def _fields(template: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str
         except MissingValue:
             continue
     return filled
+
+
+def _matching(records: list[Record], match: Mapping[str, str], context: Mapping[str, Any]) -> list[Record]:
+    """Only the records whose fields equal the subject's (case-insensitively): for a listing
+    that cannot be searched, e.g. the deleted users still waiting for their purge."""
+    wanted = {where: render(template, context).lower() for where, template in match.items()}
+    return [r for r in records if all(str(pointer(r, w)).lower() == v for w, v in wanted.items())]
 
 
 class HttpConnector(Connector):
@@ -133,6 +141,7 @@ class HttpConnector(Connector):
         for search in searches:
             try:
                 records = await self._listing(task, search, _context(task))
+                records = _matching(records, search.get("match", {}), _context(task))
             except MissingValue as missing:
                 if missing.path.startswith("subject."):
                     continue  # this search needs an identity the request does not carry

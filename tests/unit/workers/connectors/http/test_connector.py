@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from infra.sandbox.saas import load_instances, start_saas
@@ -119,3 +120,20 @@ def test_every_sandbox_tool_has_the_pack_entries_that_reference_it(tmp_path: Pat
         if s["connector"]["kind"] == "http"
     }
     assert names == referenced
+
+
+async def test_a_user_soft_deleted_by_an_interrupted_attempt_is_still_found_and_purged(tools: Tools):
+    base = (tools.secrets / "upjunoo_support_url").read_text()
+    token = (tools.secrets / "upjunoo_support_token").read_text()
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession(headers=headers) as http:
+        for _ in range(3):  # the tool throttles now and then
+            async with http.delete(f"{base}/api/v2/users/9001") as reply:
+                if reply.status == 200:
+                    break
+    assert "9001" in tools.state("upjunoo_support")["deleted_users"]
+    erasure = tools.task("upjunoo", "support_desk", "erasure")
+    assert await tools.connector.locate(erasure) == 1, "the deleted user still holds Ada's data"
+    erased = await tools.connector.erase(erasure)
+    assert erased.outcome == "erased" and erased.evidence["jobs"] == {"completed": 1}
+    assert "9001" not in tools.state("upjunoo_support")["deleted_users"]
