@@ -33,8 +33,9 @@ class SecretStore:
             return value
         if scheme == "file" and _FILE_NAME.match(name):
             return self._read(reference, self.folder / name)
+        # Not echoed: a malformed reference may be the secret itself, pasted into the pack.
         raise ConnectorError(
-            f"secret reference {reference!r} must be env:VARIABLE or file:NAME", retryable=False
+            "a secret reference must be env:VARIABLE or file:NAME, never the secret itself", retryable=False
         )
 
     def resolve_url(self, value: str) -> str:

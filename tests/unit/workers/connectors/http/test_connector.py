@@ -28,7 +28,8 @@ class Tools:
     def __init__(self, sandbox: Path, secrets: Path) -> None:
         self.sandbox, self.secrets = sandbox, secrets
         self.packs = load_packs()
-        self.connector = HttpConnector(HttpSystems(SecretStore(secrets)))
+        self.http = HttpSystems(SecretStore(secrets))
+        self.connector = HttpConnector(self.http)
 
     def task(self, tenant: str, system: str, request_type: str, **details: Any) -> SystemTaskInput:
         spec = self.packs[tenant].system(system)
@@ -49,6 +50,7 @@ async def tools(tmp_path: Path) -> AsyncIterator[Tools]:
     try:
         yield found
     finally:
+        await found.http.close()
         for runner in runners:
             await runner.cleanup()
 
