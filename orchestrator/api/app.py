@@ -9,6 +9,7 @@
 ``POST /v1/holds``, ``POST /v1/holds/{hold_id}/release``  operator actions (orchestrator.api.actions)
 ``POST /v1/suppressions/check``, ``GET /v1/consent/{event_id}``  consent (orchestrator.api.consent)
 ``POST /opendsr/v2/callbacks/{tenant}/{system}``  signed partner callbacks (orchestrator.api.callbacks)
+``/v1/agent/{agent_id}``, ``/v1/data-rights-request[/{request_id}]``  DRP 1.0 agents (orchestrator.api.drp)
 ``GET /healthz``                         liveness
 """
 
@@ -25,6 +26,7 @@ from orchestrator.api.auth import TOKEN_BOOK, TokenBook, authenticate, require
 from orchestrator.api.callbacks import CallbackGateway, add_callback_routes
 from orchestrator.api.codec import add_codec_routes
 from orchestrator.api.consent import add_consent_routes
+from orchestrator.api.drp import DrpGateway, add_drp_routes
 from orchestrator.operations import Directives, Operations
 from workers.ledger import Ledger
 
@@ -106,6 +108,7 @@ def create_app(
     codec: PayloadCodec | None = None,
     ui_origins: list[str] | None = None,
     callbacks: CallbackGateway | None = None,
+    drp: DrpGateway | None = None,
 ) -> web.Application:
     """The one registry of routes, each with the least role that may call it."""
     app = web.Application(middlewares=[authenticate])
@@ -128,4 +131,6 @@ def create_app(
         add_codec_routes(app, codec, ui_origins or [])
     if callbacks is not None:
         add_callback_routes(app, callbacks)
+    if drp is not None:
+        add_drp_routes(app, drp)
     return app
