@@ -249,8 +249,8 @@ def drp_status(row: dict[str, Any]) -> dict[str, Any]:
 
 def _status_and_reason(row: dict[str, Any]) -> tuple[str, str | None, str | None]:
     ledger = row.get("ledger_status")
-    if row.get("revoked_at") is not None and ledger in (None, "cancelled"):
-        return "revoked", None, None
+    if row.get("revoked_at") is not None and ledger not in ("completed", "rejected"):
+        return "revoked", None, None  # the cancellation was accepted; the ledger follows shortly
     if ledger is None:
         return "open", None, None  # received by the gateway; intake has not started it yet
     if ledger in ("received", "awaiting_verification", "in_progress"):
