@@ -11,6 +11,7 @@
 ``POST /opendsr/v2/callbacks/{tenant}/{system}``  signed partner callbacks (orchestrator.api.callbacks)
 ``/v1/agent/{agent_id}``, ``/v1/data-rights-request[/{request_id}]``  DRP 1.0 agents (orchestrator.api.drp)
 ``GET /healthz``                         liveness
+``GET /openapi.json``, ``GET /docs``     this API described (orchestrator.api.openapi)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from orchestrator.api.callbacks import CallbackGateway, add_callback_routes
 from orchestrator.api.codec import add_codec_routes
 from orchestrator.api.consent import add_consent_routes
 from orchestrator.api.drp import DrpGateway, add_drp_routes
+from orchestrator.api.openapi import add_openapi_routes
 from orchestrator.operations import Directives, Operations
 from workers.ledger import Ledger
 
@@ -117,6 +119,7 @@ def create_app(
     if directives is not None:
         app[DIRECTIVES] = directives
     app.router.add_get("/healthz", healthz)
+    add_openapi_routes(app)  # the document of every route below, and a readable page of it
     app.router.add_get("/v1/requests", require("viewer", list_requests))
     app.router.add_get("/v1/requests/overdue", require("viewer", list_overdue))
     app.router.add_get("/v1/requests/{request_id}", require("viewer", get_request))
