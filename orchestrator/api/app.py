@@ -24,6 +24,7 @@ from temporalio.converter import PayloadCodec
 
 from orchestrator.api.actions import DIRECTIVES, OPERATIONS, add_action_routes
 from orchestrator.api.auth import TOKEN_BOOK, TokenBook, authenticate, require
+from orchestrator.api.bodies import refuse_unstorable
 from orchestrator.api.callbacks import CallbackGateway, add_callback_routes
 from orchestrator.api.codec import add_codec_routes
 from orchestrator.api.consent import add_consent_routes
@@ -79,9 +80,11 @@ async def get_report(request: web.Request) -> web.Response:
 async def list_requests(request: web.Request) -> web.Response:
     status = request.query.get("status")
     try:
-        limit = min(int(request.query.get("limit", "50")), 500)
+        limit = int(request.query.get("limit", "50"))
     except ValueError:
-        return _error(400, "limit must be a whole number")
+        limit = 0
+    if not 1 <= limit <= 500:
+        return _error(400, "limit must be a whole number from 1 to 500")
     return web.json_response(
         {"requests": await request.app[LEDGER].lookups.list_requests(status=status, limit=limit)}
     )
@@ -113,7 +116,7 @@ def create_app(
     drp: DrpGateway | None = None,
 ) -> web.Application:
     """The one registry of routes, each with the least role that may call it."""
-    app = web.Application(middlewares=[authenticate])
+    app = web.Application(middlewares=[refuse_unstorable, authenticate])
     app[LEDGER] = ledger
     app[TOKEN_BOOK] = tokens
     if directives is not None:

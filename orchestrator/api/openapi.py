@@ -15,179 +15,9 @@ from typing import Any
 
 from aiohttp import web
 
-from schemas.vocabulary import FINAL_OUTCOMES
+from orchestrator.api.openapi_components import SCHEMAS, STRING, UUID, ref
 
 JSON = "application/json"
-
-
-def _ref(name: str) -> dict[str, Any]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _object(required: list[str] | None = None, **properties: Any) -> dict[str, Any]:
-    return {"type": "object", "required": required or [], "properties": properties}
-
-
-STRING = {"type": "string"}
-NULLABLE_STRING = {"type": ["string", "null"]}
-UUID = {"type": "string", "format": "uuid"}
-TIME = {"type": "string", "format": "date-time"}
-IDENTITIES = {
-    "type": "object",
-    "minProperties": 1,
-    "additionalProperties": {"type": "string"},
-    "description": "The subject's identities (email, phone, customer_id, ...)",
-}
-
-SCHEMAS: dict[str, Any] = {
-    "Error": _object(["error"], error=STRING),
-    "DrpError": _object(["code", "message"], code=STRING, message=STRING, fatal={"type": "boolean"}),
-    "SystemPart": _object(
-        ["system", "action", "outcome"],
-        system=STRING,
-        action=STRING,
-        outcome=STRING,
-        confirmed_at=NULLABLE_STRING,
-        legal_basis=NULLABLE_STRING,
-        retained_until=NULLABLE_STRING,
-        error=NULLABLE_STRING,
-        citation=NULLABLE_STRING,
-        attempts={"type": "integer"},
-        evidence={"type": "object"},
-    ),  # fmt: skip
-    "Request": _object(
-        ["request_id", "tenant", "type", "status", "due_at", "systems"],
-        request_id=STRING,
-        tenant=STRING,
-        type=STRING,
-        jurisdiction=STRING,
-        status=STRING,
-        flags={"type": "array", "items": STRING},
-        submitted_at=STRING,
-        received_at=STRING,
-        due_at=STRING,
-        deadline_basis=NULLABLE_STRING,
-        closed_at=NULLABLE_STRING,
-        reason=NULLABLE_STRING,
-        systems={"type": "array", "items": _ref("SystemPart")},
-    ),  # fmt: skip
-    "RequestSummary": _object(
-        ["request_id", "tenant", "type", "status"],
-        request_id=STRING,
-        tenant=STRING,
-        type=STRING,
-        status=STRING,
-        flags={"type": "array", "items": STRING},
-    ),  # fmt: skip
-    "RequestList": _object(["requests"], requests={"type": "array", "items": _ref("RequestSummary")}),
-    "Report": {"type": "object", "description": "The access/portability report: systems → records"},
-    "AuditEntries": _object(
-        ["entries"],
-        entries={
-            "type": "array",
-            "items": _object(
-                ["seq", "at", "actor", "action"],
-                seq={"type": "integer"},
-                at=STRING,
-                actor=STRING,
-                action=STRING,
-                request_id=NULLABLE_STRING,
-                reason=NULLABLE_STRING,
-                details={"type": "object"},
-                hash=STRING,
-            ),
-        },
-    ),  # fmt: skip
-    "RequestState": _object(
-        ["status"],
-        status=STRING,
-        flags={"type": "array", "items": STRING},
-        results={"type": "object"},
-        reason=NULLABLE_STRING,
-        due_at=STRING,
-    ),  # fmt: skip
-    "Ok": _object(["status"], status=STRING),
-    "Decision": _object(["decision"], decision=STRING, reason=STRING),
-    "Reason": _object([], reason=STRING),
-    "Confirmation": _object(
-        ["outcome"],
-        outcome={"type": "string", "enum": sorted(FINAL_OUTCOMES)},
-        reason=STRING,
-        evidence={"type": "object"},
-    ),  # fmt: skip
-    "Hold": _object(["tenant", "subject", "reason"], tenant=STRING, subject=IDENTITIES, reason=STRING),
-    "Directive": _object(
-        ["tenant", "subject", "request_type"],
-        tenant=STRING,
-        subject=IDENTITIES,
-        request_type=STRING,
-        beneficiary=STRING,
-    ),  # fmt: skip
-    "Death": _object(["tenant", "subject"], tenant=STRING, subject=IDENTITIES, reason=STRING),
-    "SuppressionCheck": _object(
-        ["tenant", "subject"],
-        tenant={"type": "string", "minLength": 1},
-        subject=IDENTITIES,
-        purposes={"type": "array", "items": STRING},
-    ),  # fmt: skip
-    "Suppressions": _object(
-        ["suppressed", "suppressions"],
-        suppressed={"type": "boolean"},
-        suppressions={"type": "array", "items": _object(["purpose", "since"], purpose=STRING, since=STRING)},
-    ),  # fmt: skip
-    "ConsentEvidence": _object(
-        ["event_id", "systems"],
-        event_id=STRING,
-        systems={
-            "type": "array",
-            "items": _object(
-                ["system", "outcome"],
-                system=STRING,
-                outcome=STRING,
-                confirmed_at=STRING,
-                batch_id=STRING,
-            ),
-        },
-    ),  # fmt: skip
-    "Payloads": _object(
-        ["payloads"],
-        payloads={
-            "type": "array",
-            "items": _object(
-                [],
-                metadata={"type": "object", "additionalProperties": STRING},
-                data=STRING,
-            ),
-        },
-    ),  # fmt: skip
-    "CallbackAnswer": _object([], result=STRING, message=STRING, error=STRING),
-    "DrpStatus": _object(
-        ["request_id", "status"],
-        request_id=STRING,
-        status={
-            "type": "string",
-            "enum": ["open", "in_progress", "fulfilled", "denied", "revoked", "expired"],
-        },
-        reason={
-            "type": "string",
-            "enum": [
-                "need_user_verification",
-                "suspected_fraud",
-                "insuf_verification",
-                "no_match",
-                "claim_not_covered",
-                "outside_jurisdiction",
-                "too_many_requests",
-                "other",
-            ],
-        },
-        received_at=STRING,
-        expected_by=STRING,
-        agent_request_id=STRING,
-        processing_details=STRING,
-    ),  # fmt: skip
-    "DrpToken": _object(["agent-id", "token"], **{"agent-id": STRING, "token": STRING}),
-}
 
 
 @dataclass(frozen=True)
@@ -217,7 +47,7 @@ OPERATIONS: tuple[Operation, ...] = (
         answers={200: None},
         tag="service",
         content="text/html",
-    ),  # fmt: skip
+    ),
     Operation(
         "get",
         "/v1/requests",
@@ -225,21 +55,21 @@ OPERATIONS: tuple[Operation, ...] = (
         "viewer",
         answers={200: "RequestList", 400: "Error"},
         query=(("status", STRING), ("limit", {"type": "integer", "minimum": 1, "maximum": 500})),
-    ),  # fmt: skip
+    ),
     Operation(
         "get",
         "/v1/requests/overdue",
         "Open requests past their due date",
         "viewer",
         answers={200: "RequestList"},
-    ),  # fmt: skip
+    ),
     Operation(
         "get",
         "/v1/requests/{request_id}",
         "A request: status, due date, each system's outcome",
         "viewer",
         answers={200: "Request", 400: "Error", 404: "Error"},
-    ),  # fmt: skip
+    ),
     Operation(
         "get",
         "/v1/requests/{request_id}/report",
@@ -247,14 +77,14 @@ OPERATIONS: tuple[Operation, ...] = (
         "dpo",
         answers={200: "Report", 400: "Error", 404: "Error", 409: "Error"},
         query=(("format", {"type": "string", "enum": ["json", "html"]}),),
-    ),  # fmt: skip
+    ),
     Operation(
         "get",
         "/v1/requests/{request_id}/audit",
         "Operator actions on the request",
         "dpo",
         answers={200: "AuditEntries", 400: "Error"},
-    ),  # fmt: skip
+    ),
     Operation(
         "post",
         "/v1/requests/{request_id}/verification",
@@ -263,7 +93,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Decision",
         {200: "RequestState", **_ACT},
         tag="operator actions",
-    ),  # fmt: skip
+    ),
     Operation(
         "post",
         "/v1/requests/{request_id}/objection-decision",
@@ -272,7 +102,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Decision",
         {200: "RequestState", **_ACT},
         tag="operator actions",
-    ),  # fmt: skip
+    ),
     Operation(
         "post",
         "/v1/requests/{request_id}/extension",
@@ -281,7 +111,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Reason",
         {200: "RequestState", **_ACT},
         tag="operator actions",
-    ),  # fmt: skip
+    ),
     Operation(
         "post",
         "/v1/requests/{request_id}/cancellation",
@@ -290,7 +120,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Reason",
         {200: "RequestState", **_ACT},
         tag="operator actions",
-    ),  # fmt: skip
+    ),
     Operation(
         "post",
         "/v1/requests/{request_id}/systems/{system}/confirmation",
@@ -299,7 +129,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Confirmation",
         {200: "Ok", **_ACT},
         tag="operator actions",
-    ),  # fmt: skip
+    ),
     Operation(
         "post",
         "/v1/holds",
@@ -308,7 +138,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Hold",
         {200: "HoldId", **_ACT},
         tag="operator actions",
-    ),  # fmt: skip
+    ),
     Operation(
         "post",
         "/v1/holds/{hold_id}/release",
@@ -317,7 +147,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Reason",
         {200: "Released", **_ACT},
         tag="operator actions",
-    ),  # fmt: skip
+    ),
     Operation(
         "post",
         "/v1/directives",
@@ -326,7 +156,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Directive",
         {200: "DirectiveId", **_ACT},
         tag="operator actions",
-    ),  # fmt: skip
+    ),
     Operation(
         "post",
         "/v1/deaths",
@@ -335,7 +165,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Death",
         {200: "RequestIds", **_ACT},
         tag="operator actions",
-    ),  # fmt: skip
+    ),
     Operation(
         "post",
         "/v1/suppressions/check",
@@ -344,7 +174,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "SuppressionCheck",
         {200: "Suppressions", 400: "Error"},
         tag="consent",
-    ),  # fmt: skip
+    ),
     Operation(
         "get",
         "/v1/consent/{event_id}",
@@ -352,7 +182,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "viewer",
         answers={200: "ConsentEvidence", 404: "Error"},
         tag="consent",
-    ),  # fmt: skip
+    ),
     *(
         Operation(
             method,
@@ -366,7 +196,7 @@ OPERATIONS: tuple[Operation, ...] = (
         for prefix in ("/codec", "/codec/{token}")
         for verb in ("decode", "encode")
         for method in ("post", "options")
-    ),  # fmt: skip
+    ),
     Operation(
         "post",
         "/opendsr/v2/callbacks/{tenant}/{system}",
@@ -381,7 +211,7 @@ OPERATIONS: tuple[Operation, ...] = (
             503: "Error",
         },
         tag="partners",
-    ),  # fmt: skip
+    ),
     Operation(
         "post",
         "/v1/agent/{agent_id}",
@@ -389,7 +219,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body="text",
         answers={200: "DrpToken", 403: None},
         tag="drp",
-    ),  # fmt: skip
+    ),
     Operation(
         "get",
         "/v1/agent/{agent_id}",
@@ -397,7 +227,7 @@ OPERATIONS: tuple[Operation, ...] = (
         answers={200: "Empty", 403: "DrpError"},
         tag="drp",
         security="drp",
-    ),  # fmt: skip
+    ),
     Operation(
         "post",
         "/v1/data-rights-request",
@@ -406,7 +236,7 @@ OPERATIONS: tuple[Operation, ...] = (
         answers={200: "DrpStatus", **_DRP_ERR},
         tag="drp",
         security="drp",
-    ),  # fmt: skip
+    ),
     Operation(
         "get",
         "/v1/data-rights-request/{request_id}",
@@ -414,7 +244,7 @@ OPERATIONS: tuple[Operation, ...] = (
         answers={200: "DrpStatus", 403: "DrpError", 404: "DrpError"},
         tag="drp",
         security="drp",
-    ),  # fmt: skip
+    ),
     Operation(
         "delete",
         "/v1/data-rights-request/{request_id}",
@@ -423,26 +253,28 @@ OPERATIONS: tuple[Operation, ...] = (
         answers={200: "DrpStatus", **_DRP_ERR},
         tag="drp",
         security="drp",
-    ),  # fmt: skip
+    ),
 )
 
-SCHEMAS.update(
-    HoldId=_object(["hold_id"], hold_id=STRING),
-    Released=_object(["requests_told"], requests_told={"type": "integer"}),
-    DirectiveId=_object(["directive_id"], directive_id=STRING),
-    RequestIds=_object(["request_ids"], request_ids={"type": "array", "items": STRING}),
-    Empty={"type": "object"},
-)
 
 _PATH_PARAMETERS = {"request_id": UUID, "hold_id": STRING}
-_DESCRIPTIONS = {200: "OK", 202: "Accepted", 204: "No content", 400: "Bad input", 401: "No valid API token",
-                 403: "Forbidden", 404: "Not found", 409: "Not allowed now", 503: "Retry later"}  # fmt: skip
+_DESCRIPTIONS = {
+    200: "OK",
+    202: "Accepted",
+    204: "No content",
+    400: "Bad input",
+    401: "No valid API token",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Not allowed now",
+    503: "Retry later",
+}
 
 
 def _response(status: int, schema: str | None, content: str) -> dict[str, Any]:
     answer: dict[str, Any] = {"description": _DESCRIPTIONS.get(status, str(status))}
     if schema is not None:
-        answer["content"] = {content if status < 300 else JSON: {"schema": _ref(schema)}}
+        answer["content"] = {content if status < 300 else JSON: {"schema": ref(schema)}}
     return answer
 
 
@@ -479,7 +311,7 @@ def _operation(op: Operation) -> dict[str, Any]:
         elif op.body == "json":
             media = {JSON: {"schema": {"type": "object"}}}
         else:
-            media = {JSON: {"schema": _ref(op.body)}}
+            media = {JSON: {"schema": ref(op.body)}}
         found["requestBody"] = {"required": True, "content": media}
     return found
 
@@ -510,7 +342,7 @@ def document() -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "a DRP agent's pairwise token (POST /v1/agent/{id})",
-                },  # fmt: skip
+                },
             },
         },
     }
@@ -524,10 +356,7 @@ def docs_page(doc: dict[str, Any]) -> str:
             role = op.get("x-role") or ("agent token" if op["security"] else "public or signed")
             body = op.get("requestBody", {}).get("content", {})
             sent = ", ".join(f"{m}: {_name(v['schema'])}" for m, v in body.items()) or "–"
-            answers = "; ".join(
-                f"{s} {_name(next(iter(a.get('content', {}).values()), {}).get('schema', {}))}"
-                for s, a in op["responses"].items()
-            )
+            answers = "; ".join(f"{s} {_answer_name(a)}" for s, a in op["responses"].items())
             rows.append(
                 f"<tr><td><code>{method.upper()}</code></td><td><code>{html.escape(path)}</code></td>"
                 f"<td>{html.escape(op['summary'])}</td><td>{html.escape(role)}</td>"
@@ -543,6 +372,11 @@ def docs_page(doc: dict[str, Any]) -> str:
         + "".join(rows)
         + "</table></body></html>"
     )
+
+
+def _answer_name(answer: dict[str, Any]) -> str:
+    media: list[dict[str, Any]] = list(answer.get("content", {}).values())
+    return _name(media[0]["schema"]) if media else ""
 
 
 def _name(schema: dict[str, Any]) -> str:
