@@ -71,10 +71,9 @@ class DrpGateway:
         if agent is None:
             raise Refusal(403, "unknown agent: not in the directory of agents this business trusts")
         claims = open_signed(signed, agent)
-        expires = check_claims(claims, agent_id, None, datetime.now(UTC))
-        business_id = claims.get("business-id")
-        if not isinstance(business_id, str) or self._directory.business(business_id) is None:
-            raise Refusal(403, "wrong business: business-id is not a business served here")
+        served = self._directory.businesses.entries()
+        expires = check_claims(claims, agent_id, served, datetime.now(UTC))
+        business_id = str(claims["business-id"])
         if not await self._ledger.drp.first_sight(signed, agent_id, "agent-setup", expires):
             raise Refusal(403, "replayed: this signed set-up message was presented before")
         token = secrets.token_urlsafe(32)
@@ -101,7 +100,7 @@ class DrpGateway:
         agent_id, business_id = await self.holder(authorization)
         agent = self._directory.agent(agent_id) or {}
         claims = open_signed(signed, agent)
-        expires = check_claims(claims, agent_id, business_id, datetime.now(UTC))
+        expires = check_claims(claims, agent_id, {business_id}, datetime.now(UTC))
         business = self._directory.business(business_id)
         if business is None:
             raise Refusal(403, "wrong business: this business is no longer served here")

@@ -18,6 +18,7 @@ import binascii
 import json
 import os
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -179,18 +180,18 @@ def _timestamp(claims: dict[str, Any], name: str) -> datetime:
 def check_claims(
     claims: dict[str, Any],
     agent_id: str,
-    business_id: str | None,
+    business_ids: Collection[str],
     now: datetime,
     max_skew: timedelta = timedelta(minutes=1),
 ) -> datetime:
     """The claims after the signature, in the spec's order; returns ``expires-at``.
 
-    ``business_id`` None accepts any business we are (pairwise set-up names the one it pairs with).
+    ``business_ids``: the business a token pairs with, or (at key set-up) every one we serve.
     """
     if claims.get("agent-id") != agent_id:
         raise Refusal(403, "agent-id is not the agent that signed (or holds this token)")
-    if business_id is not None and claims.get("business-id") != business_id:
-        raise Refusal(403, "wrong business: business-id is not the business this agent is paired with")
+    if claims.get("business-id") not in business_ids:
+        raise Refusal(403, "wrong business: business-id is not a business this agent may address here")
     issued, expires = _timestamp(claims, "issued-at"), _timestamp(claims, "expires-at")
     if issued > now + max_skew:
         raise Refusal(400, "issued-at is in the future: check the agent's clock")

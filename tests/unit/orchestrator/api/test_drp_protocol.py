@@ -69,12 +69,12 @@ def test_a_signed_message_opens_with_the_agents_key_only():
 )
 def test_claims_are_checked_in_the_specs_order(change, status, words):
     with pytest.raises(Refusal) as refused:
-        check_claims(_claims(**change), "AGENT_A", "BIZ", NOW)
+        check_claims(_claims(**change), "AGENT_A", {"BIZ"}, NOW)
     assert refused.value.status == status and words in refused.value.message
 
 
 def test_valid_claims_answer_their_expiry_and_identities_map_to_ours():
-    assert check_claims(_claims(), "AGENT_A", "BIZ", NOW) == NOW + timedelta(minutes=5)
+    assert check_claims(_claims(), "AGENT_A", {"BIZ"}, NOW) == NOW + timedelta(minutes=5)
     claims = {"email": "a@example.org", "email_verified": True, "phone_number": "+1555"}
     subject, verified = subject_of(claims)
     assert subject == {"email": "a@example.org", "phone": "+1555"} and verified == ["email"]
