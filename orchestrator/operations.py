@@ -35,9 +35,10 @@ class NotFound(LookupError):
 
 
 class Operations:
-    def __init__(self, client: Client, ledger: Ledger) -> None:
+    def __init__(self, client: Client, ledger: Ledger, ref_key: bytes) -> None:
         self._client = client
         self._ledger = ledger
+        self._ref_key = ref_key  # keys subject references (schemas.identity.subject_refs)
 
     async def _update(self, request_id: str, update: str, decision: OperatorDecision) -> RequestState:
         if not await self._ledger.has_request(request_id):
@@ -103,7 +104,9 @@ class Operations:
             raise ActionRefused("a hold needs at least one identity of the subject")
         if not reason.strip():
             raise ActionRefused("a hold needs its legal reason (e.g. judicial proceedings)")
-        hold_id = await self._ledger.holds.place(tenant, subject_refs(tenant, subject), reason, actor)
+        hold_id = await self._ledger.holds.place(
+            tenant, subject_refs(self._ref_key, tenant, subject), reason, actor
+        )
         await self._ledger.audit.record(
             actor, "place_hold", None, reason, {"hold_id": hold_id, "tenant": tenant}
         )
@@ -136,8 +139,9 @@ class Directives:
     the directive, so notifying a death twice never makes a second request.
     """
 
-    def __init__(self, ledger: Ledger, packs: dict[str, Any], publish: Any) -> None:
+    def __init__(self, ledger: Ledger, packs: dict[str, Any], publish: Any, ref_key: bytes) -> None:
         self._ledger = ledger
+        self._ref_key = ref_key
         self._packs = packs
         self._publish = publish  # async (topic, key, value) -> None
 
@@ -159,7 +163,7 @@ class Directives:
         if not subject:
             raise ActionRefused("a directive needs at least one identity of the subject")
         directive_id = await self._ledger.directives.record(
-            tenant, subject_refs(tenant, subject), subject, request_type, beneficiary, actor
+            tenant, subject_refs(self._ref_key, tenant, subject), subject, request_type, beneficiary, actor
         )
         await self._ledger.audit.record(
             actor, "record_directive", None, beneficiary, {"directive_id": directive_id}
@@ -179,7 +183,9 @@ class Directives:
             )
         pack = self._packs[tenant]
         request_ids = []
-        for directive in await self._ledger.directives.for_subject(tenant, subject_refs(tenant, subject)):
+        for directive in await self._ledger.directives.for_subject(
+            tenant, subject_refs(self._ref_key, tenant, subject)
+        ):
             request_id = str(
                 uuid.uuid5(uuid.NAMESPACE_URL, f"post-mortem-directive:{directive['directive_id']}")
             )

@@ -36,7 +36,7 @@ def admit_consent(change: ConsentChange, packs: dict[str, PolicyPack]) -> None:
 
 
 def group_changes(
-    changes: list[ConsentChange], packs: dict[str, PolicyPack]
+    changes: list[ConsentChange], packs: dict[str, PolicyPack], ref_key: bytes
 ) -> list[tuple[ConsentBatch, list[ConsentEntry]]]:
     """One batch (and its changes) per tenant; changes are admitted already. Duplicates of one
     event_id count once."""
@@ -50,7 +50,7 @@ def group_changes(
             ConsentEntry(
                 event_id=c.event_id,
                 subject=c.subject,
-                subject_refs=subject_refs(tenant, c.subject),
+                subject_refs=subject_refs(ref_key, tenant, c.subject),
                 purposes=list(c.purposes),
                 action=c.action,
                 occurred_at=c.occurred_at.astimezone(UTC).isoformat(),

@@ -18,6 +18,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from temporalio import workflow
+from temporalio.exceptions import ChildWorkflowError, is_cancelled_exception
 
 from orchestrator.workflows import rules, search
 from orchestrator.workflows.escalation import next_checkpoint
@@ -25,6 +26,7 @@ from orchestrator.workflows.models import (
     RequestInput,
     RequestOutcome,
     RequestState,
+    RetrySignal,
     system_workflow_id,
 )
 from orchestrator.workflows.operator_updates import OperatorUpdates
@@ -47,6 +49,10 @@ with workflow.unsafe.imports_passed_through():
     )
 
 MAX_REMINDERS = 20
+# The command sequence changed: a child that ends without an answer is recorded failed and
+# waits for an operator, instead of failing the whole request (histories before: unchanged).
+CHILD_LOST_PATCH = "request-child-lost-waits-for-retry"
+SECOND_FACTOR_REASON = "second factor required: only one identity was given, an operator must verify"
 A = TypeVar("A")
 R = TypeVar("R")
 
@@ -62,6 +68,7 @@ class RequestWorkflow(OperatorUpdates):
         self._pending: set[str] = set()
         self._wake = False  # an update changed the due date or cancelled: re-plan timers
         self._children: dict[str, Any] = {}
+        self._retries: dict[str, int] = {}  # retry_system signals per system
 
     # -- the run -------------------------------------------------------------------------
     @workflow.run
@@ -107,9 +114,13 @@ class RequestWorkflow(OperatorUpdates):
         return await self._close(request)
 
     async def _identities_disagree(self, request: RequestInput) -> str | None:
-        """Automatic check: do the identities given all belong to the same record?"""
-        if request.identity_match_step is None or len(request.subject) < 2:
-            return None
+        """Automatic check: do the identities given all belong to the same record? With one
+        identity only and a tenant rule asking for a second factor, the check still runs (the
+        one identity must be known) and the request then waits for an operator to verify.
+        (Histories started before ``second_factor_required`` existed carry False: same commands.)"""
+        one_factor = len(request.subject) < 2 and request.second_factor_required
+        if request.identity_match_step is None or (len(request.subject) < 2 and not one_factor):
+            return SECOND_FACTOR_REASON if one_factor else None
         task = SystemTaskInput(
             request.request_id,
             request.tenant,
@@ -119,7 +130,9 @@ class RequestWorkflow(OperatorUpdates):
             request.identity_match_step,
         )
         disagreement = await self._activity(definitions.match_identities, task)
-        return f"automatic identity check failed: {disagreement}" if disagreement else None
+        if disagreement:
+            return f"automatic identity check failed: {disagreement}"
+        return SECOND_FACTOR_REASON if one_factor else None
 
     async def _merged_into_earlier(self, request: RequestInput) -> bool:
         """A verified duplicate (same subject, type, details) joins the earlier open request."""
@@ -258,23 +271,57 @@ class RequestWorkflow(OperatorUpdates):
         await asyncio.gather(*tasks)
 
     async def _run_child(self, request: RequestInput, step: Any) -> None:
-        handle = await workflow.start_child_workflow(
-            SystemTaskWorkflow.run,
-            SystemTaskInput(
-                request.request_id,
-                request.tenant,
-                request.request_type,
-                request.subject,
-                request.submitted_at,
-                step,
-                request.details,
-            ),  # fmt: skip
-            id=system_workflow_id(request.request_id, step.system),
-        )
-        self._children[step.system] = handle
-        result: SystemResult = await handle
+        task = SystemTaskInput(
+            request.request_id,
+            request.tenant,
+            request.request_type,
+            request.subject,
+            request.submitted_at,
+            step,
+            request.details,
+        )  # fmt: skip
+        while True:
+            handle = await workflow.start_child_workflow(
+                SystemTaskWorkflow.run, task, id=system_workflow_id(request.request_id, step.system)
+            )
+            self._children[step.system] = handle
+            try:
+                result: SystemResult = await handle
+                break
+            except ChildWorkflowError as err:
+                if is_cancelled_exception(err) or not workflow.patched(CHILD_LOST_PATCH):
+                    raise
+                # The system's workflow was terminated (by hand, in the UI) or timed out: it
+                # will never answer. Its system is recorded failed with the reason, an operator
+                # is alerted, and the request waits for a ``retry_system`` that starts it again
+                # (or a cancellation). Not restarted automatically: a termination is usually
+                # deliberate, and restarting it would silently act on the system once more.
+                await self._child_lost(request, step, err)
         self._state.results[step.system] = result
         self._pending.discard(step.system)
+
+    async def _child_lost(self, request: RequestInput, step: Any, err: ChildWorkflowError) -> None:
+        cause = type(err.cause).__name__ if err.cause else "ChildWorkflowError"
+        reason = f"the system's workflow ended without an answer ({cause}): an operator may retry it"
+        lost = SystemResult(step.system, step.action, "failed", None, {}, error=reason)
+        self._state.results[step.system] = await self._activity(
+            definitions.record_system_outcome,
+            SystemOutcomeInput(request.request_id, request.tenant, request.request_type, lost),
+        )
+        await self._activity(
+            definitions.alert_operator,
+            OperatorAlert(
+                request.request_id, request.tenant, request.request_type, "operator_alert",
+                self._state.due_at, [step.system],
+            ),
+        )  # fmt: skip
+        retries_seen = self._retries.get(step.system, 0)
+        await workflow.wait_condition(lambda: self._retries.get(step.system, 0) > retries_seen)
+
+    @workflow.signal
+    def retry_system(self, retry: RetrySignal) -> None:
+        """An operator asks a system whose workflow was terminated or timed out to start again."""
+        self._retries[retry.system] = self._retries.get(retry.system, 0) + 1
 
     async def _transfer(self, request: RequestInput, destination: dict[str, Any]) -> SystemResult:
         """Send the export to the named provider, unless the policy forbids that destination."""
