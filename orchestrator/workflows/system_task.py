@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from datetime import timedelta
 from functools import partial
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.converter import value_to_type
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 from temporalio.workflow import ParentClosePolicy
 
@@ -45,15 +47,16 @@ CONTINUE_AS_NEW_PATCH = "system-task-continue-as-new"
 @workflow.defn(name="SystemTaskWorkflow")
 class SystemTaskWorkflow:
     @workflow.init
-    def __init__(self, task: SystemTaskInput, carried: SystemTaskState | None = None) -> None:
-        # Kept before any handler runs: a callback's Update is validated against them.
-        self._task = task
-        self._state = carried or SystemTaskState()
+    def __init__(self, task: SystemTaskInput) -> None:
+        # Kept before any handler runs: a callback's Update is validated against them. A
+        # continued run finds its predecessor's state in ``task.resume``.
+        self._task = dataclasses.replace(task, resume=None)
+        self._state = value_to_type(SystemTaskState, task.resume) if task.resume else SystemTaskState()
         self._retry_requested = False
 
     @workflow.run
-    async def run(self, task: SystemTaskInput, carried: SystemTaskState | None = None) -> SystemResult:
-        state = self._state
+    async def run(self, task: SystemTaskInput) -> SystemResult:
+        task, state = self._task, self._state
         try:
             # A continued run resumes the wait its predecessor was in; a first run acts.
             result = state.waiting or await self._act(task)
@@ -64,7 +67,7 @@ class SystemTaskWorkflow:
                     if state.confirmation is None:
                         state.waiting = result
                         state.runs_continued += 1
-                        workflow.continue_as_new(args=[task, state])
+                        workflow.continue_as_new(dataclasses.replace(task, resume=dataclasses.asdict(state)))
                     break
                 # An asynchronous system answers on Kafka, a partner by a signed callback, an
                 # operator for a manual step. A reminder (or, for a partner, each polling tick)
