@@ -11,13 +11,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from orchestrator.workflows.models import (
     ConfirmationSignal,
     OperatorDecision,
     RequestState,
+    RetrySignal,
     request_workflow_id,
     system_workflow_id,
 )
@@ -97,6 +98,36 @@ class Operations:
         await self._ledger.audit.record(
             actor, "confirm_system", request_id, note, {"system": system, "outcome": outcome}
         )
+
+    async def retry_system(self, request_id: str, system: str, actor: str, reason: str) -> str:
+        """Try a failed system again: its own workflow when it still waits (a connector
+        failure), else the request's, which starts a new one (its workflow was terminated or
+        timed out). Returns which of the two was asked."""
+        if not reason.strip():
+            raise ActionRefused("a retry needs a reason (audited)")
+        if await self._ledger.system_result(request_id, system) is None:
+            raise NotFound(f"request {request_id} has no system {system!r}")
+        child = self._client.get_workflow_handle(system_workflow_id(request_id, system))
+        try:
+            running = (await child.describe()).status == WorkflowExecutionStatus.RUNNING
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            running = False
+        if running:
+            await child.signal("retry", RetrySignal(reason))
+            asked = "system workflow"
+        else:
+            request = self._client.get_workflow_handle(request_workflow_id(request_id))
+            try:
+                await request.signal("retry_system", RetrySignal(reason, system))
+            except RPCError as err:
+                if err.status == RPCStatusCode.NOT_FOUND:
+                    raise ActionRefused("the request is closed: nothing to retry") from err
+                raise
+            asked = "request workflow"
+        await self._ledger.audit.record(actor, "retry_system", request_id, reason, {"system": system})
+        return asked
 
     async def place_hold(self, tenant: str, subject: dict[str, str], actor: str, reason: str) -> str:
         """A legal hold on a subject: their erasures wait until it is released."""

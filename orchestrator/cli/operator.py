@@ -38,6 +38,10 @@ def add_operator_commands(sub: Any) -> None:
     confirm.add_argument("system")
     confirm.add_argument("--outcome", required=True)
     confirm.add_argument("--note", default="")
+    retry = command("retry", "try a failed system again (its workflow, or a new one if it was terminated)")
+    retry.add_argument("request_id")
+    retry.add_argument("system")
+    retry.add_argument("--reason", required=True)
     hold = command("hold", "place a legal hold on a subject (blocks erasure until released)")
     hold.add_argument("--tenant", required=True)
     hold.add_argument("--email")
@@ -123,6 +127,8 @@ async def _act(ops: Any, args: argparse.Namespace) -> Any:
     if name == "confirm":
         await ops.confirm_system(args.request_id, args.system, args.outcome, args.actor, args.note, {})
         return {"status": "confirmed"}
+    if name == "retry":
+        return {"asked": await ops.retry_system(args.request_id, args.system, args.actor, args.reason)}
     if name == "hold":
         subject = {
             k: v

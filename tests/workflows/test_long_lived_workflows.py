@@ -115,7 +115,9 @@ async def test_a_terminated_system_is_recorded_failed_and_started_again_on_retry
         g.result for g in acts.args(definitions.record_system_outcome) if g.result.system == "warehouse"
     ]
     assert "TerminatedError" in (lost.error or "") and "retry" in (lost.error or "")
-    await eventually(lambda: any(a.pending_systems == ["warehouse"] for a in acts.args(definitions.alert_operator)))
+    await eventually(
+        lambda: any(a.pending_systems == ["warehouse"] for a in acts.args(definitions.alert_operator))
+    )
     waiting = await request_state(handle)
     assert waiting.status == "in_progress"
     assert waiting.results["warehouse"].outcome == "failed"

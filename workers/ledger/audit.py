@@ -8,8 +8,9 @@ chain: that is what the exported **head** is for — ``head()`` (count, last seq
 kept elsewhere, ``verify(head)`` later proves the log still reaches it unchanged.
 
 Entries written before the log was keyed keep their plain SHA-256 (``seal = 'sha256'``, set by
-migration 0009); they are accepted only as the chain's prefix, and the first keyed entry seals
-the last of them, so they cannot be altered either once a keyed entry follows.
+migration 0009) and are reported as not sealed: anyone could have written them, so accepting
+them would let a forger re-hash an edited log the unkeyed way. A dev ledger from before the key
+existed verifies again once started afresh (``make clean``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ import asyncpg
 GENESIS = "0" * 64
 _LOCK = 7203312
 KEYED = "hmac-sha256"
-LEGACY = "sha256"
 
 
 class AuditKeyMissing(RuntimeError):
@@ -58,14 +58,6 @@ def entry_seal(
     """The keyed seal of one entry (chained through ``prev_hash``)."""
     canonical = _canonical(prev_hash, at, actor, action, request_id, reason, details)
     return hmac.new(key, canonical, hashlib.sha256).hexdigest()
-
-
-def legacy_hash(
-    prev_hash: str, at: datetime, actor: str, action: str, request_id: str | None, reason: str,
-    details: dict[str, Any],
-) -> str:  # fmt: skip
-    """How entries were chained before the log was keyed."""
-    return hashlib.sha256(_canonical(prev_hash, at, actor, action, request_id, reason, details)).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -170,7 +162,6 @@ class AuditLog:
         key = self._require_key()
         broken = []
         prev = GENESIS
-        keyed_seen = False
         rows = await self._pool.fetch("SELECT * FROM audit_log ORDER BY seq")
         for r in rows:
             if r["prev_hash"] != prev:
@@ -178,14 +169,11 @@ class AuditLog:
             request_id = str(r["request_id"]) if r["request_id"] else None
             content = (r["prev_hash"], r["at"], r["actor"], r["action"], request_id, r["reason"],
                        json.loads(r["details"]))  # fmt: skip
-            if r["seal"] == LEGACY and not keyed_seen:
-                expected = legacy_hash(*content)
-            else:
-                keyed_seen = True
-                if r["seal"] != KEYED:
-                    broken.append(Broken(r["seq"], "unkeyed entry after keyed ones"))
-                expected = entry_seal(key, *content)
-            if not hmac.compare_digest(expected, r["hash"]):
+            if r["seal"] != KEYED:
+                broken.append(
+                    Broken(r["seq"], "not sealed with the audit key (written before it, or forged)")
+                )
+            elif not hmac.compare_digest(entry_seal(key, *content), r["hash"]):
                 broken.append(
                     Broken(r["seq"], "content differs from what was recorded (or sealed with another key)")
                 )
