@@ -22,11 +22,11 @@ from temporalio.exceptions import ChildWorkflowError, is_cancelled_exception
 
 from orchestrator.workflows import rules, search
 from orchestrator.workflows.escalation import next_checkpoint
+from orchestrator.workflows.lost_systems import LostSystems
 from orchestrator.workflows.models import (
     RequestInput,
     RequestOutcome,
     RequestState,
-    RetrySignal,
     system_workflow_id,
 )
 from orchestrator.workflows.operator_updates import OperatorUpdates
@@ -58,7 +58,7 @@ R = TypeVar("R")
 
 
 @workflow.defn(name="RequestWorkflow")
-class RequestWorkflow(OperatorUpdates):
+class RequestWorkflow(OperatorUpdates, LostSystems):
     @workflow.init
     def __init__(self, request: RequestInput) -> None:
         # The input is kept before any handler runs: an Update sent right after the start is
@@ -291,37 +291,10 @@ class RequestWorkflow(OperatorUpdates):
             except ChildWorkflowError as err:
                 if is_cancelled_exception(err) or not workflow.patched(CHILD_LOST_PATCH):
                     raise
-                # The system's workflow was terminated (by hand, in the UI) or timed out: it
-                # will never answer. Its system is recorded failed with the reason, an operator
-                # is alerted, and the request waits for a ``retry_system`` that starts it again
-                # (or a cancellation). Not restarted automatically: a termination is usually
-                # deliberate, and restarting it would silently act on the system once more.
+                # Terminated or timed out: it will never answer (see lost_systems).
                 await self._child_lost(request, step, err)
         self._state.results[step.system] = result
         self._pending.discard(step.system)
-
-    async def _child_lost(self, request: RequestInput, step: Any, err: ChildWorkflowError) -> None:
-        cause = type(err.cause).__name__ if err.cause else "ChildWorkflowError"
-        reason = f"the system's workflow ended without an answer ({cause}): an operator may retry it"
-        lost = SystemResult(step.system, step.action, "failed", None, {}, error=reason)
-        self._state.results[step.system] = await self._activity(
-            definitions.record_system_outcome,
-            SystemOutcomeInput(request.request_id, request.tenant, request.request_type, lost),
-        )
-        await self._activity(
-            definitions.alert_operator,
-            OperatorAlert(
-                request.request_id, request.tenant, request.request_type, "operator_alert",
-                self._state.due_at, [step.system],
-            ),
-        )  # fmt: skip
-        retries_seen = self._retries.get(step.system, 0)
-        await workflow.wait_condition(lambda: self._retries.get(step.system, 0) > retries_seen)
-
-    @workflow.signal
-    def retry_system(self, retry: RetrySignal) -> None:
-        """An operator asks a system whose workflow was terminated or timed out to start again."""
-        self._retries[retry.system] = self._retries.get(retry.system, 0) + 1
 
     async def _transfer(self, request: RequestInput, destination: dict[str, Any]) -> SystemResult:
         """Send the export to the named provider, unless the policy forbids that destination."""
