@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from temporalio.client import WorkflowExecutionStatus
+
 from infra.processes import free_port
 from infra.readiness import broker_ready, postgres_ready, temporal_ready
 from schemas.identity import subject_refs
@@ -143,3 +145,57 @@ async def test_the_audit_chain_is_sealed_and_its_head_catches_truncation(stack: 
         await conn.close()
     restored = await _privacyctl("audit", "verify", "--head", str(exported))
     assert restored.returncode == 0, restored.stderr
+
+
+# -- a lost system -----------------------------------------------------------------------------------
+async def test_a_terminated_system_is_recorded_failed_and_an_operator_retry_starts_it_again(
+    stack: RunningStack,
+):
+    request = _testco()
+    await stack.publish(request)
+    rid = request["request_id"]
+
+    async def archive() -> dict[str, Any] | None:
+        view = await stack.ledger.request(rid)
+        return next((s for s in (view or {}).get("systems", []) if s["system"] == "paper_archive"), None)
+
+    async def archive_is(outcome: str) -> dict[str, Any]:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            found = await archive()
+            if found and found["outcome"] == outcome:
+                return found
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"paper_archive never became {outcome}: {await archive()}")
+
+    await archive_is("pending")
+    child = stack.client.get_workflow_handle(f"privacy-request-{rid}/system/paper_archive")
+    await child.terminate(reason="stuck task, terminated from the UI")
+
+    lost = await archive_is("failed")
+    assert "TerminatedError" in (lost["error"] or "") and "retry" in (lost["error"] or "")
+    assert (await stack.ledger.request(rid))["status"] == "in_progress"
+
+    retried = await _privacyctl("retry", rid, "paper_archive", "--reason", "archive back online")
+    assert retried.returncode == 0, retried.stderr
+    assert '"request workflow"' in retried.stdout  # the old one is gone: the request starts a new one
+
+    async def started_again() -> bool:
+        description = await stack.client.get_workflow_handle(child.id).describe()
+        return description.status == WorkflowExecutionStatus.RUNNING
+
+    deadline = time.monotonic() + 60
+    while not await started_again():
+        assert time.monotonic() < deadline, "the system's workflow was not started again"
+        await asyncio.sleep(0.2)
+
+    status, _ = await stack.api(
+        "POST",
+        f"/v1/requests/{rid}/systems/paper_archive/confirmation",
+        {"outcome": "erased", "reason": "file shredded", "evidence": {}},
+    )
+    assert status == 200
+    view = await stack.closed(rid)
+    assert {s["system"]: s["outcome"] for s in view["systems"]}["paper_archive"] == "erased"
+    _, audit = await stack.api("GET", f"/v1/requests/{rid}/audit")
+    assert ("retry_system", "archive back online") in [(e["action"], e["reason"]) for e in audit["entries"]]
