@@ -62,7 +62,7 @@ def _print_status(settings: Settings) -> None:
         pid = supervisor.pid(name)
         line = f"  {name:9} {'running, pid ' + str(pid) if pid else 'stopped'}"
         kept = supervisor.keeper_status(name)
-        if kept is not None and (kept.restarts or kept.state != "running"):
+        if kept is not None and (kept.restarts or kept.state in ("backing_off", "gave_up")):
             # A service kept up by infra.keeper: say how often it crashed, and how it last ended.
             line += f"  ({kept.state}; {kept.restarts} restart(s)"
             line += f", last exit {kept.last_exit} at {kept.last_exit_at})"
