@@ -114,8 +114,11 @@ def create_app(
     ui_origins: list[str] | None = None,
     callbacks: CallbackGateway | None = None,
     drp: DrpGateway | None = None,
+    *,
+    ref_key: bytes,
 ) -> web.Application:
-    """The one registry of routes, each with the least role that may call it."""
+    """The one registry of routes, each with the least role that may call it. ``ref_key`` keys
+    subject references (the suppression check compares them)."""
     app = web.Application(middlewares=[refuse_unstorable, authenticate])
     app[LEDGER] = ledger
     app[TOKEN_BOOK] = tokens
@@ -129,7 +132,7 @@ def create_app(
     # Reports carry the subject's personal data; the audit log names people and reasons.
     app.router.add_get("/v1/requests/{request_id}/report", require("dpo", get_report))
     app.router.add_get("/v1/requests/{request_id}/audit", require("dpo", get_audit))
-    add_consent_routes(app, ledger)
+    add_consent_routes(app, ledger, ref_key)
     if operations is not None:
         app[OPERATIONS] = operations
         add_action_routes(app)

@@ -60,7 +60,13 @@ def _print_status(settings: Settings) -> None:
     supervisor = ProcessSupervisor(settings.state_dir)
     for name in (*INFRA_PARTS, *SERVICES):
         pid = supervisor.pid(name)
-        print(f"  {name:9} {'running, pid ' + str(pid) if pid else 'stopped'}")
+        line = f"  {name:9} {'running, pid ' + str(pid) if pid else 'stopped'}"
+        kept = supervisor.keeper_status(name)
+        if kept is not None and (kept.restarts or kept.state in ("backing_off", "gave_up")):
+            # A service kept up by infra.keeper: say how often it crashed, and how it last ended.
+            line += f"  ({kept.state}; {kept.restarts} restart(s)"
+            line += f", last exit {kept.last_exit} at {kept.last_exit_at})"
+        print(line)
 
 
 def _where_to_look(settings: Settings) -> None:

@@ -61,15 +61,17 @@ async def serve_api(settings: Settings) -> None:
     from workers.runtime.codec import codec_from_environment
     from workers.runtime.events import EventPublisher
     from workers.runtime.metrics import LedgerGauges, metrics_enabled
+    from workers.runtime.secrets import secret_keys
     from workers.runtime.temporal_client import connect
 
-    ledger = await Ledger.connect(settings.pg_dsn())
+    keys = secret_keys(settings.state_dir)
+    ledger = await Ledger.connect(settings.pg_dsn(), audit_key=keys.audit)
     client = await connect(settings, attempts=30)
     publisher = EventPublisher(settings.kafka_bootstrap)
     await publisher.start()
     packs = load_packs()
-    directives = Directives(ledger, packs, publisher.publish)
-    operations = Operations(client, ledger)
+    directives = Directives(ledger, packs, publisher.publish, keys.subject_ref)
+    operations = Operations(client, ledger, keys.subject_ref)
     drp = DrpGateway(
         ledger, Directory.from_environment(settings.state_dir), publisher.publish, operations, packs
     )
@@ -82,6 +84,7 @@ async def serve_api(settings: Settings) -> None:
         ui_origins=[settings.temporal_ui_url, f"http://localhost:{settings.temporal_ui_port}"],
         callbacks=CallbackGateway(ledger, client, settings.callback_base_url, settings.callback_max_age),
         drp=drp,
+        ref_key=keys.subject_ref,
     )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

@@ -43,7 +43,7 @@ def admit_consent(change: ConsentChange, packs: dict[str, PolicyPack]) -> None:
 
 
 def group_changes(
-    changes: list[ConsentChange], packs: dict[str, PolicyPack]
+    changes: list[ConsentChange], packs: dict[str, PolicyPack], ref_key: bytes
 ) -> list[tuple[ConsentBatch, list[ConsentEntry]]]:
     """One batch (and its changes) per tenant; changes are admitted already. Duplicates of one
     event_id count once."""
@@ -58,7 +58,7 @@ def group_changes(
             ConsentEntry(
                 event_id=c.event_id,
                 subject=c.subject,
-                subject_refs=subject_refs(tenant, c.subject),
+                subject_refs=subject_refs(ref_key, tenant, c.subject),
                 # A GPC signal withdraws the purposes the tenant's pack maps it to, by a legal date.
                 purposes=gpc if c.signal == "gpc" else list(c.purposes),
                 action=c.action,

@@ -18,9 +18,11 @@ from functools import partial
 from typing import Any, TypeVar
 
 from temporalio import workflow
+from temporalio.exceptions import ChildWorkflowError, is_cancelled_exception
 
 from orchestrator.workflows import rules, search
 from orchestrator.workflows.escalation import next_checkpoint
+from orchestrator.workflows.lost_systems import LostSystems
 from orchestrator.workflows.models import (
     RequestInput,
     RequestOutcome,
@@ -47,12 +49,16 @@ with workflow.unsafe.imports_passed_through():
     )
 
 MAX_REMINDERS = 20
+# The command sequence changed: a child that ends without an answer is recorded failed and
+# waits for an operator, instead of failing the whole request (histories before: unchanged).
+CHILD_LOST_PATCH = "request-child-lost-waits-for-retry"
+SECOND_FACTOR_REASON = "second factor required: only one identity was given, an operator must verify"
 A = TypeVar("A")
 R = TypeVar("R")
 
 
 @workflow.defn(name="RequestWorkflow")
-class RequestWorkflow(OperatorUpdates):
+class RequestWorkflow(OperatorUpdates, LostSystems):
     @workflow.init
     def __init__(self, request: RequestInput) -> None:
         # The input is kept before any handler runs: an Update sent right after the start is
@@ -62,6 +68,7 @@ class RequestWorkflow(OperatorUpdates):
         self._pending: set[str] = set()
         self._wake = False  # an update changed the due date or cancelled: re-plan timers
         self._children: dict[str, Any] = {}
+        self._retries: dict[str, int] = {}  # retry_system signals per system
 
     # -- the run -------------------------------------------------------------------------
     @workflow.run
@@ -107,9 +114,13 @@ class RequestWorkflow(OperatorUpdates):
         return await self._close(request)
 
     async def _identities_disagree(self, request: RequestInput) -> str | None:
-        """Automatic check: do the identities given all belong to the same record?"""
-        if request.identity_match_step is None or len(request.subject) < 2:
-            return None
+        """Automatic check: do the identities given all belong to the same record? With one
+        identity only and a tenant rule asking for a second factor, the check still runs (the
+        one identity must be known) and the request then waits for an operator to verify.
+        (Histories started before ``second_factor_required`` existed carry False: same commands.)"""
+        one_factor = len(request.subject) < 2 and request.second_factor_required
+        if request.identity_match_step is None or (len(request.subject) < 2 and not one_factor):
+            return SECOND_FACTOR_REASON if one_factor else None
         task = SystemTaskInput(
             request.request_id,
             request.tenant,
@@ -119,7 +130,9 @@ class RequestWorkflow(OperatorUpdates):
             request.identity_match_step,
         )
         disagreement = await self._activity(definitions.match_identities, task)
-        return f"automatic identity check failed: {disagreement}" if disagreement else None
+        if disagreement:
+            return f"automatic identity check failed: {disagreement}"
+        return SECOND_FACTOR_REASON if one_factor else None
 
     async def _merged_into_earlier(self, request: RequestInput) -> bool:
         """A verified duplicate (same subject, type, details) joins the earlier open request."""
@@ -258,21 +271,28 @@ class RequestWorkflow(OperatorUpdates):
         await asyncio.gather(*tasks)
 
     async def _run_child(self, request: RequestInput, step: Any) -> None:
-        handle = await workflow.start_child_workflow(
-            SystemTaskWorkflow.run,
-            SystemTaskInput(
-                request.request_id,
-                request.tenant,
-                request.request_type,
-                request.subject,
-                request.submitted_at,
-                step,
-                request.details,
-            ),  # fmt: skip
-            id=system_workflow_id(request.request_id, step.system),
-        )
-        self._children[step.system] = handle
-        result: SystemResult = await handle
+        task = SystemTaskInput(
+            request.request_id,
+            request.tenant,
+            request.request_type,
+            request.subject,
+            request.submitted_at,
+            step,
+            request.details,
+        )  # fmt: skip
+        while True:
+            handle = await workflow.start_child_workflow(
+                SystemTaskWorkflow.run, task, id=system_workflow_id(request.request_id, step.system)
+            )
+            self._children[step.system] = handle
+            try:
+                result: SystemResult = await handle
+                break
+            except ChildWorkflowError as err:
+                if is_cancelled_exception(err) or not workflow.patched(CHILD_LOST_PATCH):
+                    raise
+                # Terminated or timed out: it will never answer (see lost_systems).
+                await self._child_lost(request, step, err)
         self._state.results[step.system] = result
         self._pending.discard(step.system)
 

@@ -35,13 +35,16 @@ def _ts(value: str | None) -> datetime | None:
 class Ledger:
     """Reads and idempotent writes of the evidence tables."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, audit_key: bytes | None = None) -> None:
         self._pool = pool
+        self._audit_key = audit_key  # only processes that write or verify the audit log hold it
 
     @classmethod
-    async def connect(cls, dsn: str, *, min_size: int = 1, max_size: int = 10) -> Ledger:
+    async def connect(
+        cls, dsn: str, *, min_size: int = 1, max_size: int = 10, audit_key: bytes | None = None
+    ) -> Ledger:
         pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
-        ledger = cls(pool)
+        ledger = cls(pool, audit_key)
         await ledger.ensure_schema()
         return ledger
 
@@ -54,7 +57,7 @@ class Ledger:
 
     @property
     def audit(self) -> AuditLog:
-        return AuditLog(self._pool)
+        return AuditLog(self._pool, self._audit_key)
 
     @property
     def lookups(self) -> RequestLookups:

@@ -49,11 +49,12 @@ def test_downstream_systems_have_fifteen_business_days():
 
 
 def test_the_intake_withdraws_the_packs_gpc_purposes_with_the_legal_date():
-    [(batch, [entry])] = group_changes([_signal()], PACKS)
+    [(batch, [entry])] = group_changes([_signal()], PACKS, b"test-key")
     assert entry.purposes == ["advertising"], "the pack decides, not the site's purposes"
     assert entry.due_at == gpc_due(FRIDAY).isoformat()
     assert {s.step.system for s in batch.systems} == {"crm", "marketing_list", "notify-ad-partners"}
-    [(_, [plain])] = group_changes([replace(_signal(), signal=None, purposes=("marketing",))], PACKS)
+    plain_change = replace(_signal(), signal=None, purposes=("marketing",))
+    [(_, [plain])] = group_changes([plain_change], PACKS, b"test-key")
     assert plain.purposes == ["marketing"] and plain.due_at is None
 
 
