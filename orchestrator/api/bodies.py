@@ -62,3 +62,20 @@ async def refuse_unstorable(request: web.Request, handler: Handler) -> web.Strea
             {"error": "the path or query holds NUL characters or lone surrogates"}, status=400
         )
     return await handler(request)
+
+
+def subject_of(body: dict[str, Any]) -> dict[str, str]:
+    """The body's ``subject``: a non-empty object of identities with string values (TypeError
+    otherwise, which the actions answer with a 400)."""
+    subject = body.get("subject")
+    if not isinstance(subject, dict) or not subject or not all(isinstance(v, str) for v in subject.values()):
+        raise TypeError('subject must be an object of identities (e.g. {"email": ...}) with string values')
+    return subject
+
+
+def text_of(body: dict[str, Any], name: str) -> str:
+    """A required non-empty string field (TypeError otherwise)."""
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"{name} must be a non-empty string")
+    return value
