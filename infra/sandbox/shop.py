@@ -75,7 +75,8 @@ _FILL = [
        SELECT (i - 1) * 3 + k, i, 1000 * k, 'Customer ' || i, lpad(((i * 7 + k) % 10000)::text, 4, '0')
          FROM generate_series(1, $1::int) AS i, generate_series(1, 3) AS k""",
     """INSERT INTO review (id, order_id, rating, body, reviewer_name)
-       SELECT i, (i - 1) * 3 + 1, 5, 'Arrived on time', 'Customer ' || i FROM generate_series(1, $1::int) AS i""",
+       SELECT i, (i - 1) * 3 + 1, 5, 'Arrived on time', 'Customer ' || i
+         FROM generate_series(1, $1::int) AS i""",
 ]
 
 
