@@ -136,12 +136,17 @@ def _check_columns(
         table = spec["table"]
         if table not in columns:
             raise RelationError(f"table {table!r} is listed by the pack but does not exist in {database}")
-        used = list(spec.get("match", {}).values()) + list(
-            spec.get("counterparty", {}).get("match", {}).values()
-        )
-        for column in used:
-            if column not in columns[table]:
-                raise RelationError(f"{table}.{column}: the pack matches on a column that does not exist")
+        part = spec.get("counterparty", {})
+        named = {
+            "matches on": [*spec.get("match", {}).values(), *part.get("match", {}).values()],
+            # A misspelt column here would disclose another person's data: refused, not ignored.
+            "withholds": [*spec.get("third_party_columns", []), *part.get("third_party_columns", [])],
+            "clears": part.get("subject_columns", []),
+        }
+        for verb, used in named.items():
+            for column in used:
+                if column not in columns[table]:
+                    raise RelationError(f"{table}.{column}: the pack {verb} a column that does not exist")
     for r in relations:
         for table, column in ((r.child, r.child_column), (r.parent, r.parent_column)):
             if column not in columns[table]:

@@ -144,6 +144,13 @@ def test_missing_keys_and_unreachable_tables_are_pack_errors(tables, columns, me
         build_graph(tables, KEYS, columns)
 
 
+def test_a_misspelt_third_party_column_is_refused_rather_than_disclosed():
+    tables = [*SHOP, {"table": "parcel", "match": {"email": "to_email"}, "third_party_columns": ["sendr"]}]
+    columns = {**COLUMNS, "parcel": {"to_email": "text", "sender": "text"}}
+    with pytest.raises(RelationError, match="parcel.sendr: the pack withholds a column that does not exist"):
+        build_graph(tables, KEYS, columns)
+
+
 def test_a_reference_between_columns_of_different_types_is_refused():
     columns = {**COLUMNS, "review": {"id": "bigint", "order_id": "text"}}
     with pytest.raises(RelationError, match="is text but the column it references is bigint"):
