@@ -20,7 +20,7 @@ SHOP_DATABASE = "sandbox_shop"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS customer (
     id         bigint PRIMARY KEY,
-    email      text NOT NULL UNIQUE,
+    email      text UNIQUE,  -- NULL once anonymised
     name       text,
     phone      text,
     created_at timestamptz NOT NULL DEFAULT now()

@@ -84,6 +84,14 @@ def _check_relations(document: dict[str, Any], source: str) -> None:
             build_graph(tables)
         except RelationError as exc:
             raise PackError(f"{source}: systems/{index}/connector/tables ({system['name']}): {exc}") from None
+        listed = {table["table"] for table in tables}
+        for request_type, rule in system["actions"].items():
+            for keep in rule.get("keep_referenced", []):
+                if keep["table"] not in listed:
+                    raise PackError(
+                        f"{source}: systems/{index}/actions/{request_type}/keep_referenced: "
+                        f"table {keep['table']!r} is not one of {system['name']}'s tables"
+                    )
 
 
 def load_pack_file(path: Path) -> PolicyPack:

@@ -111,6 +111,30 @@ async def test_locate_counts_every_related_row_and_finds_nothing_after_the_erasu
     assert (await connector.erase(task)).outcome == "not_found", "erasing twice changes nothing"
 
 
+async def test_anonymising_follows_the_relations_and_applies_the_rules_columns_in_every_table(
+    stack, connector
+):
+    await seed_shop(stack.settings, CUSTOMERS)
+    step = _step(load_pack_file(TEST_PACKS / "shop.json"), "shop_db", "erasure")
+    personal = ["email", "name", "phone", "street", "shipping_name", "card_holder", "reviewer_name", "body"]
+    rule = {"action": "anonymise", "anonymise_columns": personal, "citation": "test"}
+    task = _task(SystemStep(step.system, "anonymise", step.connector, rule), {"email": shop_email(SUBJECT)})
+    done = await connector.perform(task)
+    assert (done.outcome, done.evidence["anonymised_by_table"]) == ("anonymised", ONE_CUSTOMER)
+    assert await _shop_rows(stack, SUBJECT) == ONE_CUSTOMER, "rows kept, their personal columns cleared"
+    left = await stack.fetch(
+        SHOP_DATABASE,
+        "SELECT DISTINCT c.name, a.street, o.shipping_name, p.card_holder, r.reviewer_name FROM customer c"
+        " JOIN address a ON a.customer_id = c.id JOIN orders o ON o.customer_id = c.id"
+        " JOIN payment p ON p.customer_id = c.id JOIN review r ON r.order_id = o.id WHERE c.id = $1",
+        SUBJECT,
+    )
+    assert left == [dict.fromkeys(("name", "street", "shipping_name", "card_holder", "reviewer_name"))]
+    assert await connector.locate(task) == 0
+    [other] = await stack.fetch(SHOP_DATABASE, "SELECT email, name FROM customer WHERE id = 1")
+    assert other == {"email": shop_email(1), "name": "Customer 1"}
+
+
 async def test_a_pack_that_does_not_fit_the_database_is_a_clear_error_before_any_row_is_touched(
     stack, connector
 ):

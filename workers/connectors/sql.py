@@ -70,14 +70,17 @@ class SqlConnector(Connector):
         """Every row of the subject the step's action would act on, related rows included;
         rows the rule keeps (tied to something kept) are not counted."""
         pool, _, graph = await self._database(task)
-        total = 0
         async with pool.acquire() as conn:
             selections, _ = await self._selected(conn, task, graph)
+            if not selections:
+                return 0
+            # One round trip for every table's count.
+            counts: list[str] = []
+            params: list[Any] = []
             for s in selections:
-                total += int(
-                    await conn.fetchval(f"SELECT count(*) FROM {s.table} WHERE {s.condition}", *s.params)
-                )
-        return total
+                counts.append(f"(SELECT count(*) FROM {s.table} WHERE {s.shifted(len(params))})")
+                params.extend(s.params)
+            return int(await conn.fetchval("SELECT " + " + ".join(counts), *params))
 
     async def export(self, task: SystemTaskInput) -> ConnectorResult:
         """The subject's rows, related rows included; only the rule's ``columns`` when it names

@@ -13,6 +13,7 @@ that belong to the other person (``third_party_columns``) are never disclosed or
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,8 @@ import asyncpg
 
 from schemas.relations import TableGraph
 from workers.connectors.base import identifier, subject_filter
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
 @dataclass
@@ -52,6 +55,11 @@ class Selection:
         """In a counterparty row, the columns that are the subject's part (what erasure clears)."""
         part = self.spec.get("counterparty", {})
         return list(dict.fromkeys([*part.get("match", {}).values(), *part.get("subject_columns", [])]))
+
+    def shifted(self, offset: int) -> str:
+        """The condition with its placeholders moved by ``offset``, to share one statement's
+        parameters with others (placeholders are ours alone: values are never inlined)."""
+        return _PLACEHOLDER.sub(lambda m: f"${int(m.group(1)) + offset}", self.condition)
 
     def excluding(self, column: str, values: list[Any]) -> Selection:
         """The same rows without those whose ``column`` is one of ``values`` (rows kept)."""

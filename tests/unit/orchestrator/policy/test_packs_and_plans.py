@@ -132,3 +132,11 @@ def test_a_pack_referencing_a_table_it_does_not_list_is_refused_at_load(packs):
     )
     with pytest.raises(PackError, match="does not list table 'clients'"):
         parse_pack(document, "broken.json")
+
+
+def test_a_rule_keeping_rows_of_a_table_the_system_does_not_list_is_refused_at_load(packs):
+    document = json.loads(json.dumps(packs["jump"].document))
+    deliveries = next(i for i, s in enumerate(document["systems"]) if s["name"] == "deliveries")
+    document["systems"][deliveries]["actions"]["erasure"]["keep_referenced"][0]["table"] = "parcels"
+    with pytest.raises(PackError, match="keep_referenced: table 'parcels' is not one of deliveries's tables"):
+        parse_pack(document, "broken.json")

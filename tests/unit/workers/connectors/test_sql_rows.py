@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from schemas.relations import Relation, build_graph
-from workers.connectors.sql_rows import in_deletion_order, redacted, select_rows
+from workers.connectors.sql_rows import Selection, in_deletion_order, redacted, select_rows
 
 TABLES = [
     {"table": "customer", "match": {"email": "email"}},
@@ -73,3 +73,10 @@ async def test_counterparty_rows_exclude_the_subjects_own_rows_and_withhold_the_
     }  # fmt: skip
     order = [s.name for s in in_deletion_order(graph, selections)]
     assert order.index("review") < order.index("orders") < order.index("customer")
+
+
+def test_a_condition_shifted_to_share_one_statement_keeps_its_values_bound():
+    selection = Selection(
+        {"table": "parcel"}, '("a" = $1) AND NOT coalesce("b" = ANY($2), false)', ["x", ["y"]]
+    )
+    assert selection.shifted(3) == '("a" = $4) AND NOT coalesce("b" = ANY($5), false)'
