@@ -40,6 +40,7 @@ class Kept:
     """Every row the rule keeps, by table."""
 
     rows: list[KeptRows] = field(default_factory=list)
+    restricted: bool = False  # the kept rows were flagged restricted (the system has a flag)
 
     def apply(self, selections: list[Selection]) -> list[Selection]:
         """The selections without the kept rows (what erasure may act on)."""
@@ -65,6 +66,7 @@ class Kept:
                     kept.values,
                 )
                 counts[kept.table] = counts.get(kept.table, 0) + int(status.split()[-1])
+                self.restricted = True
             else:
                 counts[kept.table] = counts.get(kept.table, 0) + len(kept.values)
         return counts
@@ -78,7 +80,7 @@ class Kept:
         start = datetime.fromisoformat(submitted_at)
         until = max(add_iso_period(start, kept.retain_for) for kept in self.rows)
         bases = list(dict.fromkeys(kept.legal_basis for kept in self.rows))
-        evidence = {**evidence, "kept_by_table": restricted, "kept_restricted": True}
+        evidence = {**evidence, "kept_by_table": restricted, "kept_restricted": self.restricted}
         return ConnectorResult(
             "retained", evidence=evidence, legal_basis="; ".join(bases), retained_until=until.isoformat()
         )
