@@ -179,6 +179,7 @@ def cmd_request(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from orchestrator.cli.drp import add_drp_commands
     from orchestrator.cli.operator import add_operator_commands
     from orchestrator.cli.partners import add_partner_commands
     from orchestrator.cli.views import add_views_command
@@ -220,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_operator_commands(sub)
     add_partner_commands(sub)
     add_views_command(sub)
+    add_drp_commands(sub)
     return parser
 
 

@@ -18,6 +18,7 @@ from schemas.vocabulary import CLOSED_STATUSES, FINAL_OUTCOMES
 from workers.ledger.audit import AuditLog
 from workers.ledger.consent import ConsentStore
 from workers.ledger.directives import DirectiveStore
+from workers.ledger.drp import DrpStore
 from workers.ledger.holds import HoldStore
 from workers.ledger.lookups import RequestLookups
 from workers.ledger.migrate import migrate
@@ -70,6 +71,10 @@ class Ledger:
     @property
     def consent(self) -> ConsentStore:
         return ConsentStore(self._pool)
+
+    @property
+    def drp(self) -> DrpStore:
+        return DrpStore(self._pool)
 
     async def ensure_schema(self) -> list[str]:
         """Apply the migrations this ledger lacks (workers/ledger/migrate.py); returns their names."""
