@@ -16,6 +16,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from schemas.relations import RelationError, build_graph
+
 BUILTIN_PACKS_DIR = Path(str(resources.files("orchestrator.policy").joinpath("packs")))
 PACKS_DIR_ENV = "PRIVACY_PACKS_DIR"
 
@@ -67,7 +69,29 @@ def parse_pack(document: Any, source: str) -> PolicyPack:
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise PackError(f"{source}: systems: duplicate system names {duplicated}")
+    _check_relations(document, source)
     return PolicyPack(tenant=document["tenant"], document=document, source=source)
+
+
+def _check_relations(document: dict[str, Any], source: str) -> None:
+    """What the pack alone says of each SQL system's table relations: well-formed references
+    to listed tables, no cycle. The connector checks the rest against the database."""
+    for index, system in enumerate(document["systems"]):
+        tables = system["connector"].get("tables")
+        if system["connector"]["kind"] != "sql" or not tables:
+            continue
+        try:
+            build_graph(tables)
+        except RelationError as exc:
+            raise PackError(f"{source}: systems/{index}/connector/tables ({system['name']}): {exc}") from None
+        listed = {table["table"] for table in tables}
+        for request_type, rule in system["actions"].items():
+            for keep in rule.get("keep_referenced", []):
+                if keep["table"] not in listed:
+                    raise PackError(
+                        f"{source}: systems/{index}/actions/{request_type}/keep_referenced: "
+                        f"table {keep['table']!r} is not one of {system['name']}'s tables"
+                    )
 
 
 def load_pack_file(path: Path) -> PolicyPack:

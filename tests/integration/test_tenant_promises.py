@@ -36,7 +36,7 @@ async def test_jump_keeps_open_claims_and_fraud_signals_erases_the_rest_and_tell
     view = await stack.closed(request["request_id"])
     assert _outcomes(view) == {
         "crm": "erased",
-        "deliveries": "anonymised",
+        "deliveries": "retained",  # the shipment her open claim is about; the other anonymised
         "claims": "retained",
         "fraud_signals": "retained",
         "newsletter": "erased",
@@ -58,6 +58,13 @@ async def test_jump_keeps_open_claims_and_fraud_signals_erases_the_rest_and_tell
     assert shipments == [{"recipient_email": None, "address": None}], (
         "parcel recipients are data subjects too"
     )
+    assert "open claim" in systems["deliveries"]["legal_basis"]
+    [claimed] = await stack.fetch(
+        "sandbox_jump_deliveries",
+        "SELECT sender_customer_id, recipient_email, restricted FROM shipments WHERE shipment_id = 'JMP-S-2'",
+    )
+    kept = {"sender_customer_id": "C-ADA-001", "recipient_email": "youssef@example.org", "restricted": True}
+    assert claimed == kept, "the shipment her open claim is about is kept, restricted"
 
 
 async def test_jump_direct_marketing_objection_is_honoured_without_a_decision(stack: RunningStack):

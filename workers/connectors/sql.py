@@ -1,8 +1,12 @@
 """SQL connector: a system whose data lives in PostgreSQL tables named by the policy pack.
 
 Pack shape: ``{"kind": "sql", "database": ..., "tables": [{"table": ..., "match":
-{identity: column}}], "restrict_column": ...}``. Tables are handled in pack order, so
-children come before their parents on delete.
+{identity: column}, "references": [{"column": ..., "to": "table.column"}],
+"third_party_columns": [...], "counterparty": {"match": ..., "third_party_columns": ...}}],
+"restrict_column": ...}``. Tables with ``match`` are searched by identity; the others are
+reached through the database's foreign keys or the pack's ``references``
+(``workers.connectors.sql_rows``). Every change to one database is one transaction, children
+before parents.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import asyncpg
 
 from schemas.identity import normalise_identity, same_identity
 from schemas.periods import add_iso_period
+from schemas.relations import TableGraph
 from workers.connectors.base import (
     BatchResult,
     BatchSubject,
@@ -25,86 +30,122 @@ from workers.connectors.base import (
     subject_filter,
 )
 from workers.connectors.pools import DatabasePools
+from workers.connectors.sql_keep import Kept, kept_rows
+from workers.connectors.sql_rows import Selection, in_deletion_order, redacted, select_rows
+from workers.connectors.sql_schema import DatabaseSchema, SchemaCache
 from workers.messages.requests import SystemStep, SystemTaskInput
 
 
 class SqlConnector(Connector):
     def __init__(self, pools: DatabasePools) -> None:
         self._pools = pools
+        self._schemas = SchemaCache()
 
-    async def _pool(self, task: SystemTaskInput) -> asyncpg.Pool:
+    async def _database(self, task: SystemTaskInput) -> tuple[asyncpg.Pool, DatabaseSchema, TableGraph]:
+        """The system's pool, its schema and its tables' relation graph (checked on first sight)."""
         database = task.step.connector.get("database")
         if not database:
             raise ConnectorError("sql connector needs 'database' in the pack", retryable=False)
-        return await self._pools.get(database)
+        pool = await self._pools.get(database)
+        graph = await self._schemas.graph(database, pool, _tables(task.step))
+        return pool, await self._schemas.schema(database, pool), graph
 
-    def _tables(self, task: SystemTaskInput) -> list[tuple[str, str, list[str]]]:
-        """(quoted table, WHERE condition, params) for each table that can match the subject."""
-        return [filters for _, filters in self._specs_with_filters(task)]
+    async def _selected(
+        self,
+        conn: asyncpg.Connection,
+        task: SystemTaskInput,
+        graph: TableGraph,
+        *,
+        lock: bool = False,
+        counterparties: bool = True,
+    ) -> tuple[list[Selection], Kept]:
+        """The subject's rows of every table, and those the rule keeps (e.g. tied to an open claim)."""
+        selections = await select_rows(
+            conn, graph, _tables(task.step), task.subject, counterparties=counterparties, lock=lock
+        )
+        kept = await kept_rows(self._pools, conn, task.step.rule, selections)
+        return kept.apply(selections), kept
 
     async def locate(self, task: SystemTaskInput) -> int:
-        pool = await self._pool(task)
-        total = 0
-        for table, condition, params in self._tables(task):
-            total += int(await pool.fetchval(f"SELECT count(*) FROM {table} WHERE {condition}", *params))
-        return total
+        """Every row of the subject the step's action would act on, related rows included;
+        rows the rule keeps (tied to something kept) are not counted."""
+        pool, _, graph = await self._database(task)
+        async with pool.acquire() as conn:
+            selections, _ = await self._selected(conn, task, graph)
+            if not selections:
+                return 0
+            # One round trip for every table's count.
+            counts: list[str] = []
+            params: list[Any] = []
+            for s in selections:
+                counts.append(f"(SELECT count(*) FROM {s.table} WHERE {s.shifted(len(params))})")
+                params.extend(s.params)
+            return int(await conn.fetchval("SELECT " + " + ".join(counts), *params))
 
     async def export(self, task: SystemTaskInput) -> ConnectorResult:
-        """The subject's rows; only the rule's ``columns`` when it names them (portability)."""
-        pool = await self._pool(task)
+        """The subject's rows, related rows included; only the rule's ``columns`` when it names
+        them (portability); another person's columns withheld (GDPR Art. 15(4), 20(4))."""
+        pool, schema, graph = await self._database(task)
         records: list[dict[str, Any]] = []
-        counts = {}
+        counts: dict[str, int] = {}
         wanted = task.step.rule.get("columns")
-        for table, condition, params in self._tables(task):
-            if wanted:
-                present = [c for c in wanted if c in await _columns_of(pool, table.strip('"'))]
-                if not present:
-                    continue
-                selected = ", ".join(identifier(c) for c in present)
-            else:
-                selected = "*"
-            rows = await pool.fetch(f"SELECT {selected} FROM {table} WHERE {condition}", *params)
-            counts[table.strip('"')] = len(rows)
-            records.extend({"table": table.strip('"'), **json_ready(dict(r))} for r in rows)
+        async with pool.acquire() as conn:
+            selections = await select_rows(conn, graph, _tables(task.step), task.subject)
+            for s in selections:
+                if wanted:
+                    present = [c for c in wanted if c in schema.columns.get(s.name, {})]
+                    if not present:
+                        continue
+                    selected = ", ".join(identifier(c) for c in present)
+                else:
+                    selected = "*"
+                rows = await conn.fetch(f"SELECT {selected} FROM {s.table} WHERE {s.condition}", *s.params)
+                counts[s.name] = counts.get(s.name, 0) + len(rows)
+                records.extend(redacted({"table": s.name, **json_ready(dict(r))}, s.withheld) for r in rows)
         outcome = "exported" if records else "not_found"
         return ConnectorResult(outcome, evidence={"records_by_table": counts}, records=records)
 
     async def erase(self, task: SystemTaskInput) -> ConnectorResult:
-        pool = await self._pool(task)
-        deleted = {}
+        """Delete the subject's rows, children before parents, in one transaction; in rows where
+        the subject is only a counterparty, clear the subject's part and leave the other's."""
+        pool, schema, graph = await self._database(task)
+        deleted: dict[str, int] = {}
+        cleared: dict[str, int] = {}
         async with pool.acquire() as conn, conn.transaction():
-            for table, condition, params in self._tables(task):
-                status = await conn.execute(f"DELETE FROM {table} WHERE {condition}", *params)
-                deleted[table.strip('"')] = int(status.split()[-1])
-        outcome = "erased" if any(deleted.values()) else "not_found"
-        return ConnectorResult(outcome, evidence={"deleted_by_table": deleted})
+            selections, kept = await self._selected(conn, task, graph, lock=True)
+            for s in in_deletion_order(graph, selections):
+                if s.counterparty:
+                    cleared[s.name] = await _clear(conn, s, s.subject_columns, schema)
+                    continue
+                status = await _execute(conn, f"DELETE FROM {s.table} WHERE {s.condition}", s.params)
+                deleted[s.name] = deleted.get(s.name, 0) + _count(status)
+            restricted = await kept.restrict(conn, task.step, schema)
+        evidence: dict[str, Any] = {"deleted_by_table": deleted}
+        if any(cleared.values()):
+            evidence["counterparty_part_cleared_by_table"] = cleared
+        done = "erased" if any(deleted.values()) or any(cleared.values()) else "not_found"
+        return kept.result(done, evidence, restricted, task.submitted_at)
 
     async def anonymise(self, task: SystemTaskInput) -> ConnectorResult:
-        """Overwrite the rule's columns: NULL where allowed, a fixed marker otherwise."""
-        pool = await self._pool(task)
-        wanted = set(task.step.rule.get("anonymise_columns", []))
-        changed = {}
+        """Overwrite the rule's columns (NULL where allowed, a fixed marker otherwise) in the
+        subject's rows; in counterparty rows only the subject's part."""
+        pool, schema, graph = await self._database(task)
+        wanted = list(task.step.rule.get("anonymise_columns", []))
+        changed: dict[str, int] = {}
         async with pool.acquire() as conn, conn.transaction():
-            for table, condition, params in self._tables(task):
-                columns = await _columns(conn, table.strip('"'))
-                assignments = [
-                    f"{identifier(name)} = " + ("NULL" if nullable else "'anonymised'")
-                    for name, nullable in columns.items()
-                    if name in wanted
-                ]
-                if not assignments:
-                    continue
-                status = await conn.execute(
-                    f"UPDATE {table} SET {', '.join(assignments)} WHERE {condition}", *params
-                )
-                changed[table.strip('"')] = int(status.split()[-1])
-        outcome = "anonymised" if any(changed.values()) else "not_found"
-        return ConnectorResult(outcome, evidence={"anonymised_by_table": changed, "columns": sorted(wanted)})
+            selections, kept = await self._selected(conn, task, graph, lock=True)
+            for s in in_deletion_order(graph, selections):
+                count = await _clear(conn, s, s.subject_columns if s.counterparty else wanted, schema)
+                changed[s.name] = changed.get(s.name, 0) + count
+            restricted = await kept.restrict(conn, task.step, schema)
+        evidence = {"anonymised_by_table": changed, "columns": sorted(wanted)}
+        return kept.result("anonymised" if any(changed.values()) else "not_found", evidence, restricted,
+                           task.submitted_at)  # fmt: skip
 
     async def identities_disagree(self, task: SystemTaskInput) -> str | None:
         """Every record found by any identity must carry the other identities given, where it holds them."""
-        pool = await self._pool(task)
-        for spec, (table, condition, params) in self._specs_with_filters(task):
+        pool = (await self._database(task))[0]
+        for spec, (table, condition, params) in _searched_tables(task):
             for row in await pool.fetch(f"SELECT * FROM {table} WHERE {condition}", *params):
                 for identity, column in spec["match"].items():
                     given, held = task.subject.get(identity), row.get(column)
@@ -117,27 +158,30 @@ class SqlConnector(Connector):
         return None
 
     async def rectify(self, task: SystemTaskInput) -> ConnectorResult:
-        """Apply ``details.corrections`` ({field: value}) through each table's field map."""
+        """Apply ``details.corrections`` ({field: value}) through each table's field map, in the
+        subject's own rows (never in another person's row where the subject is a counterparty)."""
         corrections: dict[str, Any] = task.details.get("corrections") or {}
         if not corrections:
             raise ConnectorError("a rectification needs details.corrections", retryable=False)
-        pool = await self._pool(task)
+        pool, _, graph = await self._database(task)
         updated: dict[str, list[str]] = {}
         async with pool.acquire() as conn, conn.transaction():
-            for spec, (table, condition, params) in self._specs_with_filters(task):
-                fields = {f: c for f, c in spec.get("fields", {}).items() if f in corrections}
+            for s in await select_rows(conn, graph, _tables(task.step), task.subject, counterparties=False):
+                fields = {f: c for f, c in s.spec.get("fields", {}).items() if f in corrections}
                 if not fields:
                     continue
                 values = [corrections[f] for f in fields]
-                offset = len(params)
+                offset = len(s.params)
                 assignments = [
                     f"{identifier(column)} = ${offset + i + 1}" for i, column in enumerate(fields.values())
                 ]
-                status = await conn.execute(
-                    f"UPDATE {table} SET {', '.join(assignments)} WHERE {condition}", *params, *values
+                status = await _execute(
+                    conn,
+                    f"UPDATE {s.table} SET {', '.join(assignments)} WHERE {s.condition}",
+                    [*s.params, *values],
                 )
-                if int(status.split()[-1]):
-                    updated[table.strip('"')] = sorted(fields)
+                if _count(status):
+                    updated[s.name] = sorted(fields)
         if not updated and not await self.locate(task):
             return ConnectorResult("not_found", evidence={"fields_by_table": {}})
         return ConnectorResult("rectified", evidence={"fields_by_table": updated})
@@ -175,8 +219,9 @@ class SqlConnector(Connector):
         return BatchResult("consent_withdrawn", outcomes)
 
     async def stop_processing_many(self, step: SystemStep, subjects: list[dict[str, str]]) -> list[bool]:
-        """Flag many subjects' rows in one statement per table (consent batches): for each
-        subject, whether any of its rows was found. Setting a flag twice changes nothing."""
+        """Flag many subjects' rows in one statement per table searched by identity (consent
+        batches): for each subject, whether any of its rows was found. Setting a flag twice
+        changes nothing."""
         column = step.rule.get("flag_column")
         if not column:
             raise ConnectorError("stop_processing needs flag_column in the pack rule", retryable=False)
@@ -184,13 +229,14 @@ class SqlConnector(Connector):
         if not database:
             raise ConnectorError("sql connector needs 'database' in the pack", retryable=False)
         pool = await self._pools.get(database)
+        schema = await self._schemas.schema(database, pool)
         found = [False] * len(subjects)
         async with pool.acquire() as conn, conn.transaction():
-            for spec in step.connector.get("tables", []):
+            for spec in _tables(step):
                 table = identifier(spec["table"])
-                if column not in await _columns(conn, spec["table"]):
+                match: dict[str, str] = spec.get("match") or {}
+                if not match or column not in schema.columns.get(spec["table"], {}):
                     continue
-                match: dict[str, str] = spec["match"]
                 clauses, params, returned = [], [], []
                 for identity, col in match.items():
                     values = [normalise_identity(identity, s[identity]) for s in subjects if identity in s]
@@ -218,51 +264,44 @@ class SqlConnector(Connector):
                         found[index] = True
         return found
 
-    def _specs_with_filters(
-        self, task: SystemTaskInput
-    ) -> list[tuple[dict[str, Any], tuple[str, str, list[str]]]]:
-        found = []
-        for spec in task.step.connector.get("tables", []):
-            condition, params = subject_filter(task.subject, spec["match"])
-            if condition:
-                found.append((spec, (identifier(spec["table"]), condition, params)))
-        return found
-
     async def _set_flag(self, task: SystemTaskInput, column: str) -> dict[str, int]:
-        pool = await self._pool(task)
+        """Set a flag column on the subject's own rows (related rows included) where the table has it."""
+        pool, schema, graph = await self._database(task)
         changed = {}
         async with pool.acquire() as conn, conn.transaction():
-            for table, condition, params in self._tables(task):
-                if column not in await _columns(conn, table.strip('"')):
+            for s in await select_rows(conn, graph, _tables(task.step), task.subject, counterparties=False):
+                if column not in schema.columns.get(s.name, {}):
                     continue
-                status = await conn.execute(
-                    f"UPDATE {table} SET {identifier(column)} = true WHERE {condition}", *params
+                status = await _execute(
+                    conn, f"UPDATE {s.table} SET {identifier(column)} = true WHERE {s.condition}", s.params
                 )
-                changed[table.strip('"')] = int(status.split()[-1])
+                changed[s.name] = _count(status)
         return changed
 
     async def retain(self, task: SystemTaskInput) -> ConnectorResult:
         """Keep what the legal basis requires, clear the rest, and restrict the rows."""
-        pool = await self._pool(task)
+        pool, schema, graph = await self._database(task)
         rule = task.step.rule
         clear = set(rule.get("clear_columns", []))
         restrict_column = task.step.connector.get("restrict_column")
         kept = {}
         async with pool.acquire() as conn, conn.transaction():
-            for table, condition, params in self._tables(task):
-                columns = await _columns(conn, table.strip('"'))
+            for s in await select_rows(
+                conn, graph, _tables(task.step), task.subject, counterparties=False, lock=True
+            ):
+                columns = schema.columns.get(s.name, {})
                 assignments = [f"{identifier(n)} = NULL" for n in columns if n in clear and columns[n]]
                 if restrict_column and restrict_column in columns:
                     assignments.append(f"{identifier(restrict_column)} = true")
                 if assignments:
-                    status = await conn.execute(
-                        f"UPDATE {table} SET {', '.join(assignments)} WHERE {condition}", *params
+                    status = await _execute(
+                        conn, f"UPDATE {s.table} SET {', '.join(assignments)} WHERE {s.condition}", s.params
                     )
                 else:
                     status = "SELECT " + str(
-                        await conn.fetchval(f"SELECT count(*) FROM {table} WHERE {condition}", *params)
+                        await conn.fetchval(f"SELECT count(*) FROM {s.table} WHERE {s.condition}", *s.params)
                     )
-                kept[table.strip('"')] = int(status.split()[-1])
+                kept[s.name] = _count(status)
         if not any(kept.values()):
             return ConnectorResult("not_found", evidence={"retained_by_table": kept})
         until = add_iso_period(datetime.fromisoformat(task.submitted_at), rule["retain_for"])
@@ -278,15 +317,47 @@ class SqlConnector(Connector):
         )
 
 
-async def _columns_of(pool: asyncpg.Pool, table: str) -> dict[str, bool]:
-    async with pool.acquire() as conn:
-        return await _columns(conn, table)
+def _tables(step: SystemStep) -> list[dict[str, Any]]:
+    tables: list[dict[str, Any]] = step.connector.get("tables", [])
+    return tables
 
 
-async def _columns(conn: asyncpg.Connection, table: str) -> dict[str, bool]:
-    """Column name → nullable, for one table of the current database."""
-    rows = await conn.fetch(
-        "SELECT column_name, is_nullable FROM information_schema.columns WHERE table_name = $1",
-        table,
+def _searched_tables(task: SystemTaskInput) -> list[tuple[dict[str, Any], tuple[str, str, list[str]]]]:
+    """The tables searched by identity, with the condition the subject's identities give."""
+    found = []
+    for spec in _tables(task.step):
+        condition, params = subject_filter(task.subject, spec.get("match") or {})
+        if condition:
+            found.append((spec, (identifier(spec["table"]), condition, params)))
+    return found
+
+
+async def _clear(conn: asyncpg.Connection, s: Selection, wanted: list[str], schema: DatabaseSchema) -> int:
+    """Overwrite ``wanted`` columns of the selected rows: NULL where allowed, a marker otherwise."""
+    columns = schema.columns.get(s.name, {})
+    assignments = [
+        f"{identifier(name)} = " + ("NULL" if columns[name] else "'anonymised'")
+        for name in wanted
+        if name in columns
+    ]
+    if not assignments:
+        return 0
+    return _count(
+        await _execute(conn, f"UPDATE {s.table} SET {', '.join(assignments)} WHERE {s.condition}", s.params)
     )
-    return {r["column_name"]: r["is_nullable"] == "YES" for r in rows}
+
+
+async def _execute(conn: asyncpg.Connection, statement: str, params: list[Any]) -> str:
+    """Run one change; a foreign key the pack does not list is a pack error, not a retry."""
+    try:
+        return str(await conn.execute(statement, *params))
+    except asyncpg.ForeignKeyViolationError as exc:
+        raise ConnectorError(
+            f"policy pack error: {exc.table_name or 'a table'} still references the subject's rows through "
+            f"{exc.constraint_name or 'a foreign key'}; list that table so the relation reaches it",
+            retryable=False,
+        ) from None
+
+
+def _count(status: str) -> int:
+    return int(status.split()[-1])

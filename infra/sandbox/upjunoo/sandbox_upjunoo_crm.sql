@@ -1,7 +1,8 @@
 -- UPJUNOO CRM: customer accounts of the ride and delivery apps.
 -- Seeding resets the demo people to this state (ON CONFLICT DO UPDATE), so it can run again.
+-- Addresses are keyed by customer id only: the pack reaches them through the foreign key.
 CREATE TABLE IF NOT EXISTS addresses (
-    customer_id text NOT NULL,
+    customer_id text NOT NULL REFERENCES customers (customer_id),
     label       text NOT NULL,
     line1       text NOT NULL,
     city        text NOT NULL,
@@ -13,6 +14,15 @@ INSERT INTO customers (customer_id, email, phone, full_name, country, created_at
     ('C-BRU-002', 'bruno@example.org', '+2430810000002', 'Bruno Kabila',  'CD', '2024-05-11T10:30:00Z'),
     ('C-CHL-003', 'chloe@example.org', '+15145550003',   'Chloé Tremblay', 'CA', '2025-01-20T15:45:00Z')
 ON CONFLICT (customer_id) DO UPDATE SET email = EXCLUDED.email, phone = EXCLUDED.phone, full_name = EXCLUDED.full_name, country = EXCLUDED.country, created_at = EXCLUDED.created_at;
+-- A CRM seeded before the key was declared gets it now, without the addresses its erasures
+-- left behind (seeding stays repeatable).
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'addresses_customer_id_fkey') THEN
+        DELETE FROM addresses a WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer_id = a.customer_id);
+        ALTER TABLE addresses ADD CONSTRAINT addresses_customer_id_fkey
+            FOREIGN KEY (customer_id) REFERENCES customers (customer_id);
+    END IF;
+END $$;
 INSERT INTO addresses (customer_id, label, line1, city, country) VALUES
     ('C-ADA-001', 'home', '12 rue des Jardins, Cocody', 'Abidjan', 'CI'),
     ('C-ADA-001', 'work', 'Plateau, Avenue Chardy',     'Abidjan', 'CI'),

@@ -115,3 +115,30 @@ def test_dlq_record_keeps_the_original_bytes():
     assert record["offset"] == 7
     assert dlq_key(_event()) == b"6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f"
     assert dlq_key(raw) is None
+
+
+def test_a_pack_whose_sql_relations_form_a_cycle_is_refused_at_load(packs):
+    document = json.loads(json.dumps(packs["upjunoo"].document))
+    document["systems"][0]["connector"]["tables"] += [
+        {"table": "a", "references": [{"column": "b_id", "to": "b.id"}]},
+        {"table": "b", "references": [{"column": "a_id", "to": "a.id"}]},
+    ]
+    with pytest.raises(PackError, match=r"systems/0/connector/tables \(crm\): the relations form a cycle"):
+        parse_pack(document, "broken.json")
+
+
+def test_a_pack_referencing_a_table_it_does_not_list_is_refused_at_load(packs):
+    document = json.loads(json.dumps(packs["upjunoo"].document))
+    document["systems"][0]["connector"]["tables"].append(
+        {"table": "loyalty", "references": [{"column": "customer_id", "to": "clients.customer_id"}]}
+    )
+    with pytest.raises(PackError, match="does not list table 'clients'"):
+        parse_pack(document, "broken.json")
+
+
+def test_a_rule_keeping_rows_of_a_table_the_system_does_not_list_is_refused_at_load(packs):
+    document = json.loads(json.dumps(packs["jump"].document))
+    deliveries = next(i for i, s in enumerate(document["systems"]) if s["name"] == "deliveries")
+    document["systems"][deliveries]["actions"]["erasure"]["keep_referenced"][0]["table"] = "parcels"
+    with pytest.raises(PackError, match="keep_referenced: table 'parcels' is not one of deliveries's tables"):
+        parse_pack(document, "broken.json")
