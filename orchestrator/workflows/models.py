@@ -46,6 +46,8 @@ class RequestInput:
     verification_reason: str | None = None
     # The law's extension limit, if it allows one (GDPR: two more months).
     extendable_until: str | None = None
+    # Why no extension is possible (the law allows none, or the tenant's promise caps it).
+    no_extension_reason: str | None = None
     receipt_due_at: str | None = None  # when the law asks receipt to be confirmed (CCPA: 10 business days)
     remind_after: str | None = None  # ISO 8601 duration after the start: remind silent systems
     alert_before_due: str | None = None  # ISO 8601 duration before the due date: alert an operator

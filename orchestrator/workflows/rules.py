@@ -42,7 +42,7 @@ def extension_refusal(
     if not decision.reason.strip():
         return "an extension needs the reasons given to the subject"
     if request.extendable_until is None:
-        return "the law of this jurisdiction allows no extension"
+        return request.no_extension_reason or "the law of this jurisdiction allows no extension"
     if now > datetime.fromisoformat(request.due_at):
         return "an extension must be decided inside the first period"
     if state.status in CLOSED:

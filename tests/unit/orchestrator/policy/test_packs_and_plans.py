@@ -1,6 +1,7 @@
 """Policy packs load, validate with errors that name the field, and plan per request type."""
 
 import json
+from datetime import datetime
 
 import pytest
 
@@ -97,7 +98,7 @@ def test_admission_resolves_plan_and_deadline(packs):
     admission = admit_request(_event(), packs)
     assert admission.workflow_input.request_type == "access"
     assert len(admission.workflow_input.steps) == 5  # access tells no recipient
-    assert admission.due_at.isoformat().startswith("2026-12-02T10:00:00")
+    assert admission.due_at == datetime.fromisoformat("2026-12-02T10:00:00+01:00"), "30 days, Paris clock"
 
 
 def test_an_unknown_tenant_is_refused_with_that_reason(packs):
