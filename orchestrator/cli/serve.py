@@ -64,7 +64,8 @@ async def serve_api(settings: Settings) -> None:
     client = await connect(settings, attempts=30)
     publisher = EventPublisher(settings.kafka_bootstrap)
     await publisher.start()
-    directives = Directives(ledger, load_packs(), publisher.publish)
+    packs = load_packs()
+    directives = Directives(ledger, packs, publisher.publish)
     app = create_app(
         ledger,
         TokenBook.from_environment(settings.state_dir),
@@ -73,6 +74,7 @@ async def serve_api(settings: Settings) -> None:
         codec=codec_from_environment(settings.state_dir),
         ui_origins=[settings.temporal_ui_url, f"http://localhost:{settings.temporal_ui_port}"],
         callbacks=CallbackGateway(ledger, client, settings.callback_base_url, settings.callback_max_age),
+        packs=packs,
     )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

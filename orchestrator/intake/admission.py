@@ -88,6 +88,7 @@ def admit_request(raw: bytes, packs: dict[str, PolicyPack], now: datetime | None
         alert_before_due=escalation.get("alert_before_due"),
         free_copies=int(fees["free_copies"]) if fees else None,
         absolute_objection_purposes=list(objection.get("absolute_purposes", [])),
+        rectification_review=request.type == "rectification" and "rectification_review" in pack.document,
         identity_match_step=identity_match_step(pack),
         transfer_countries=sorted(REGIONS[transfers["only_to"]]) if transfers else None,
         transfer_rule=transfers["citation"] if transfers else "",

@@ -232,7 +232,9 @@ def compute_deadline(
     if not (law.extension_months or law.extension_days):
         why_not = f"the applicable law ({law.law}) allows no extension"
     elif promise.stated and not promise.extension_allowed:
-        why_not = "the controller promises its answer within its own period and its policy allows no extension"
+        why_not = (
+            "the controller promises its answer within its own period and its policy allows no extension"
+        )
     else:
         extendable = _instant(_period_end(legal_due, law.extension_months, law.extension_days))
     receipt = None

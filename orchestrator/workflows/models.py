@@ -60,6 +60,9 @@ class RequestInput:
     transfer_rule: str = ""  # same subject, type and digest = a duplicate, merged after verification
     # Objections to these purposes are always honoured (direct marketing); others need a decision.
     absolute_objection_purposes: list[str] = field(default_factory=list)
+    # The policy reserves refusing a rectification (Jump: criminal investigations): an operator
+    # decides before any system is changed.
+    rectification_review: bool = False
 
 
 @dataclass
@@ -73,6 +76,7 @@ class RequestState:
     due_at: str = ""
     verification: OperatorDecision | None = None
     objection: OperatorDecision | None = None
+    rectification: OperatorDecision | None = None
     cancelled: OperatorDecision | None = None
     holds_released: int = 0
 

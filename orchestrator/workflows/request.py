@@ -22,6 +22,7 @@ from temporalio import workflow
 from orchestrator.workflows import rules, search
 from orchestrator.workflows.escalation import next_checkpoint
 from orchestrator.workflows.models import (
+    OperatorDecision,
     RequestInput,
     RequestOutcome,
     RequestState,
@@ -87,12 +88,9 @@ class RequestWorkflow(OperatorUpdates):
             await self._set_status("rejected")
             return await self._close(request)
         if gates.needs_decision and not await self._objection_upheld(request):
-            if self._state.cancelled is None:
-                await self._refuse_all(request, request.steps)
-                await self._set_status("completed")
-            else:
-                await self._set_status("cancelled")
-            return await self._close(request)
+            return await self._close_refused(request, "objection refused", self._state.objection)
+        if request.rectification_review and not await self._rectification_accepted(request):
+            return await self._close_refused(request, "rectification refused", self._state.rectification)
         if gates.held_by_legal_holds:
             await self._wait_for_holds(request)
         if gates.charged_after_free_copies and request.free_copies is not None:
@@ -144,7 +142,9 @@ class RequestWorkflow(OperatorUpdates):
     async def _verified(self, request: RequestInput, reason: str) -> bool:
         self._state.reason = reason
         await self._set_status("awaiting_verification")
-        await self._wait_escalating(request, lambda: self._state.verification is not None, "identity verification")
+        await self._wait_escalating(
+            request, lambda: self._state.verification is not None, "identity verification"
+        )
         await self._activity(definitions.discard_identity_document, request.request_id)
         decision = self._state.verification
         if self._state.cancelled is not None:
@@ -170,13 +170,32 @@ class RequestWorkflow(OperatorUpdates):
         self._state.reason = None
         return decision is not None and decision.decision == "accept"
 
-    async def _refuse_all(self, request: RequestInput, steps: list[Any]) -> None:
-        reason = self._state.objection.reason if self._state.objection else "cancelled"
-        self._state.reason = f"objection refused: {reason}"
-        for step in steps:
+    async def _rectification_accepted(self, request: RequestInput) -> bool:
+        """The policy reserves refusing a rectification (data needed for a criminal
+        investigation): an operator decides, with reasons, before any system is changed."""
+        self._state.reason = "rectification: awaiting operator decision (the policy reserves refusals)"
+        await self._set_status("in_progress")
+        await self._wait_escalating(
+            request, lambda: self._state.rectification is not None, "rectification decision"
+        )
+        decision = self._state.rectification
+        self._state.reason = None
+        return decision is not None and decision.decision == "accept"
+
+    async def _close_refused(
+        self, request: RequestInput, what: str, decision: OperatorDecision | None
+    ) -> RequestOutcome:
+        """An operator refused the request: every system records the refusal and its reasons."""
+        if self._state.cancelled is not None or decision is None:
+            await self._set_status("cancelled")
+            return await self._close(request)
+        self._state.reason = f"{what}: {decision.reason}"
+        for step in request.steps:
             self._state.results[step.system] = await self._record_refusal(
-                request, step.system, step.action, reason
+                request, step.system, step.action, decision.reason
             )
+        await self._set_status("completed")
+        return await self._close(request)
 
     async def _record_refusal(
         self,
@@ -234,7 +253,9 @@ class RequestWorkflow(OperatorUpdates):
             return
         await asyncio.gather(*tasks)
 
-    async def _wait_escalating(self, request: RequestInput, done: Callable[[], bool], waiting_for: str) -> None:
+    async def _wait_escalating(
+        self, request: RequestInput, done: Callable[[], bool], waiting_for: str
+    ) -> None:
         """Wait until ``done`` (or a cancellation) while the clock runs: remind every
         ``remind_after`` since this wait began, alert an operator ``alert_before_due`` the due
         date, and flag the request overdue after it. Every state in which a request waits uses

@@ -33,6 +33,18 @@ def objection_refusal(request: RequestInput, decision: OperatorDecision) -> str 
     return None
 
 
+def rectification_refusal(request: RequestInput, decision: OperatorDecision) -> str | None:
+    if request.request_type != "rectification":
+        return f"this is a {request.request_type} request, not a rectification"
+    if not request.rectification_review:
+        return "this controller's policy does not reserve refusing a rectification"
+    if decision.decision not in ("accept", "refuse"):
+        return "decision must be accept or refuse"
+    if decision.decision == "refuse" and not decision.reason.strip():
+        return "a refusal needs the reasons given to the subject"
+    return None
+
+
 def extension_refusal(
     state: RequestState, request: RequestInput, decision: OperatorDecision, now: datetime
 ) -> str | None:

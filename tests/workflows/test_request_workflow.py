@@ -637,3 +637,41 @@ async def test_partner_status_refused_for_system_without_signed_callbacks(harnes
     await settle(handle)
     assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
     assert not harness.activities.args(definitions.record_system_outcome)
+
+
+# -- rectification refused (the policy reserves it) -----------------------------------------------
+async def test_an_operator_refuses_a_rectification_with_reasons_before_any_system_changes(
+    harness: Harness,
+) -> None:
+    acts = harness.activities
+    request = request_input("rectification", ("crm", "claims"), rectification_review=True)
+    handle = await harness.start_request(request)
+    await eventually(lambda: any("awaiting operator decision" in (c.reason or "")
+                                 for c in acts.args(definitions.record_request_status)))  # fmt: skip
+    without_reason = handle.execute_update(
+        RequestWorkflow.decide_rectification, OperatorDecision(DPO, "refuse", "")
+    )
+    assert "needs the reasons" in await update_refused(without_reason)
+    await handle.execute_update(
+        RequestWorkflow.decide_rectification,
+        OperatorDecision(DPO, "refuse", "data needed for a criminal investigation"),
+    )
+    outcome = await result(handle)
+
+    assert outcome.status == "completed"
+    assert outcome.outcomes == {"crm": "refused", "claims": "refused"}
+    assert systems_acted(acts) == [], "no system was changed"
+    refusals = acts.args(definitions.record_system_outcome)
+    assert {r.result.error for r in refusals} == {"data needed for a criminal investigation"}
+
+
+async def test_a_rectification_decision_is_refused_where_the_policy_reserves_none(harness: Harness) -> None:
+    acts = harness.activities
+    acts.systems["crm"] = SystemScript("pending")
+    request = request_input("rectification", ("crm",))
+    handle = await harness.start_request(request)
+    await eventually(lambda: bool(systems_acted(acts)))
+    accept = handle.execute_update(RequestWorkflow.decide_rectification, OperatorDecision(DPO, "accept", ""))
+    assert "does not reserve" in await update_refused(accept)
+    await handle.execute_update(RequestWorkflow.cancel, OperatorDecision(DPO, "cancel", "test done"))
+    assert (await result(handle)).status == "cancelled"

@@ -66,7 +66,9 @@ def test_the_controllers_establishment_decides_the_law_not_the_subjects_country(
 def test_j2s_counts_the_month_on_the_paris_clock_whatever_offset_the_producer_wrote():
     submitted = datetime.fromisoformat("2026-03-01T09:30+11:00")  # 2026-02-28 23:30 in Paris
     due = compute_deadline(submitted, GDPR, Promise(months=1), "Europe/Paris").due_at
-    assert due.astimezone(ZoneInfo("Europe/Paris")) == datetime(2026, 3, 28, 23, 30, tzinfo=ZoneInfo("Europe/Paris"))
+    assert due.astimezone(ZoneInfo("Europe/Paris")) == datetime(
+        2026, 3, 28, 23, 30, tzinfo=ZoneInfo("Europe/Paris")
+    )
 
 
 def test_quebec_law_25_is_30_days_without_extension():
@@ -99,7 +101,9 @@ def test_nexios_seven_day_promise_caps_the_extension():
     assert deadline.due_at == datetime(2026, 5, 8, tzinfo=UTC)
     assert deadline.extendable_until is None
     assert "promises" in deadline.no_extension_reason
-    allowed = compute_deadline(datetime(2026, 5, 1, tzinfo=UTC), GDPR, Promise(days=7, extension_allowed=True))
+    allowed = compute_deadline(
+        datetime(2026, 5, 1, tzinfo=UTC), GDPR, Promise(days=7, extension_allowed=True)
+    )
     assert allowed.extendable_until == datetime(2026, 8, 1, tzinfo=UTC)
 
 
@@ -168,7 +172,9 @@ def test_business_days_skip_weekends_and_holidays(start, days):
     result = add_business_days(start, days, calendar)
     assert is_business_day(result.date(), calendar)
     counted = sum(
-        1 for i in range(1, (result - start).days + 1) if is_business_day((start + timedelta(days=i)).date(), calendar)
+        1
+        for i in range(1, (result - start).days + 1)
+        if is_business_day((start + timedelta(days=i)).date(), calendar)
     )
     assert counted == days
 
