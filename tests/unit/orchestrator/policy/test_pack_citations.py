@@ -134,8 +134,10 @@ def _kind(where: str, rule: dict) -> str:
     if parts[0] == "systems" and len(parts) >= 4 and parts[2] == "actions":
         kept = rule.get("action") == "retain" or rule.get("keep_recent")
         return "retention" if kept else parts[3]
-    named = {"controller": "complaints", "objection": "objection_rule", "rectification_review": "rectification",
-             "post_mortem_directives": "access", "retention": "retention"}  # fmt: skip
+    named = {
+        "controller": "complaints", "objection": "objection_rule", "rectification_review": "rectification",
+        "post_mortem_directives": "access", "retention": "retention",
+    }  # fmt: skip
     return named.get(parts[0], parts[0])
 
 
