@@ -42,7 +42,7 @@ def plan_request(
             )
         )
     if steps:
-        steps += notification_steps(pack, request_type)
+        steps += notification_steps(pack, request_type, purposes)
     return steps
 
 
@@ -69,11 +69,17 @@ def supported_rights(pack: PolicyPack) -> list[str]:
     return [t for t in REQUEST_TYPE_NAMES if t in present]
 
 
-def notification_steps(pack: PolicyPack, request_type: str) -> list[SystemStep]:
-    """Rectification, erasure and restriction are told to every recipient (GDPR Art. 19)."""
+def notification_steps(
+    pack: PolicyPack, request_type: str, purposes: set[str] | None = None
+) -> list[SystemStep]:
+    """Rectification, erasure and restriction are told to every recipient (GDPR Art. 19); a
+    consent withdrawal to the recipients of the purposes it names."""
     steps = []
     for recipient in pack.document.get("recipients", []):
         if request_type not in recipient["notify_on"]:
+            continue
+        covered = set(recipient.get("purposes") or [])
+        if request_type == "consent_withdrawal" and purposes and covered and not purposes & covered:
             continue
         connector = dict(recipient["connector"])
         if recipient.get("impossible_reason"):
