@@ -31,7 +31,7 @@ async def test_jump_keeps_open_claims_and_fraud_signals_erases_the_rest_and_tell
     tangier = "notify-tangier-office"
     for _ in range(150):
         view = await stack.ledger.request(request["request_id"]) or {"systems": []}
-        if _outcomes(view).get(tangier) == "pending" and len(_outcomes(view)) == 7:
+        if _outcomes(view).get(tangier) == "pending" and len(_outcomes(view)) == 10:
             break
         await asyncio.sleep(0.2)
     status, _ = await stack.api(
@@ -49,6 +49,9 @@ async def test_jump_keeps_open_claims_and_fraud_signals_erases_the_rest_and_tell
         "newsletter": "erased",
         "notify-tangier-office": "erased",
         "notify-delivery-providers": "notified",
+        "notify-hosting-provider": "notified",
+        "notify-communications-provider": "notified",
+        "notify-payment-processor": "notified",
     }
     systems = {s["system"]: s for s in view["systems"]}
     assert "open claim or dispute" in systems["claims"]["legal_basis"]
