@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator.intake.admission import admit_request
+from orchestrator.intake.admission import admit_request, dlq_record
 from orchestrator.policy.deadlines import (
     CCPA,
     CCPA_OPT_OUT,
@@ -24,7 +24,8 @@ from orchestrator.policy.deadlines import (
     law_for,
 )
 from orchestrator.policy.packs import load_packs
-from schemas import ContractViolation
+from schemas import DLQ_TOPIC, REQUESTS_TOPIC, ContractViolation
+from schemas.contract import validate
 from schemas.periods import add_iso_period, add_months
 from tests.unit.orchestrator.policy.test_packs_and_plans import _event
 
@@ -135,6 +136,8 @@ def test_a_request_submitted_in_the_future_is_refused_with_its_reason():
     with pytest.raises(ContractViolation) as refused:
         admit_request(_event(submitted_at="2026-05-01T12:10:00Z"), PACKS, now=now)
     assert refused.value.reason == "future_submitted_at"
+    record = dlq_record(b"{}", refused.value, topic=REQUESTS_TOPIC, partition=0, offset=1)
+    validate(DLQ_TOPIC, record)  # a reason the DLQ contract lists
     admit_request(_event(submitted_at="2026-05-01T12:04:00Z"), PACKS, now=now)  # clock skew tolerated
 
 
