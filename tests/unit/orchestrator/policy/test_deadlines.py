@@ -1,6 +1,7 @@
 """Deadline arithmetic: the controller's law and clock, calendar months, business days with
 holidays, the shorter of law and promise, and a promise that caps the extension."""
 
+import calendar
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -36,6 +37,14 @@ moments = st.datetimes(
 zones = st.sampled_from(
     ["Europe/Paris", "Europe/Brussels", "Africa/Casablanca", "America/Toronto", "Pacific/Auckland", "UTC"]
 )
+# Instants near the end of a month, late or early in the day: where an offset changes the month.
+month_ends = st.builds(
+    lambda year, month, back, hour, minute: (
+        datetime(year, month, calendar.monthrange(year, month)[1], hour, minute, tzinfo=UTC) - timedelta(days=back)
+    ),
+    st.integers(2000, 2090), st.integers(1, 12), st.integers(0, 2), st.sampled_from([0, 1, 2, 21, 22, 23]),
+    st.integers(0, 59),
+)  # fmt: skip
 offsets = st.integers(min_value=-12 * 60, max_value=14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
 
 
@@ -151,7 +160,7 @@ def test_admission_reads_the_quebec_region_and_refuses_a_region_of_another_count
         admit_request(_event(jurisdiction="CI", region="CA-QC"), PACKS, now=now)
 
 
-@given(moments, zones, offsets, st.integers(0, 2))
+@given(st.one_of(moments, month_ends), zones, offsets, st.integers(0, 2))
 def test_the_due_instant_does_not_depend_on_the_offset_the_producer_wrote(start, zone, offset, months):
     law, promise = GDPR, Promise(months=months or None, days=None if months else 7)
     as_written = compute_deadline(start.astimezone(offset), law, promise, zone)
@@ -159,7 +168,7 @@ def test_the_due_instant_does_not_depend_on_the_offset_the_producer_wrote(start,
     assert as_written == in_utc
 
 
-@given(moments, zones)
+@given(st.one_of(moments, month_ends), zones)
 def test_a_calendar_month_lands_in_the_next_month_of_the_controllers_calendar(start, zone):
     local_start = start.astimezone(ZoneInfo(zone))
     local_due = compute_deadline(start, GDPR, time_zone=zone).due_at.astimezone(ZoneInfo(zone))
