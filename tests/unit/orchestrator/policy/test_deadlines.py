@@ -38,10 +38,13 @@ zones = st.sampled_from(
     ["Europe/Paris", "Europe/Brussels", "Africa/Casablanca", "America/Toronto", "Pacific/Auckland", "UTC"]
 )
 # Instants near the end of a month, late or early in the day: where an offset changes the month.
+def _near_month_end(year: int, month: int, back: int, hour: int, minute: int) -> datetime:
+    last = calendar.monthrange(year, month)[1]
+    return datetime(year, month, last, hour, minute, tzinfo=UTC) - timedelta(days=back)
+
+
 month_ends = st.builds(
-    lambda year, month, back, hour, minute: (
-        datetime(year, month, calendar.monthrange(year, month)[1], hour, minute, tzinfo=UTC) - timedelta(days=back)
-    ),
+    _near_month_end,
     st.integers(2000, 2090), st.integers(1, 12), st.integers(0, 2), st.sampled_from([0, 1, 2, 21, 22, 23]),
     st.integers(0, 59),
 )  # fmt: skip
