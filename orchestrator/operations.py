@@ -66,6 +66,13 @@ class Operations:
         decision = OperatorDecision(actor, "accept" if accept else "refuse", reason)
         return await self._update(request_id, "decide_objection", decision)
 
+    async def decide_rectification(
+        self, request_id: str, accept: bool, actor: str, reason: str
+    ) -> RequestState:
+        """Where the policy reserves refusals (Jump: data needed for a criminal investigation)."""
+        decision = OperatorDecision(actor, "accept" if accept else "refuse", reason)
+        return await self._update(request_id, "decide_rectification", decision)
+
     async def extend(self, request_id: str, actor: str, reason: str) -> RequestState:
         return await self._update(request_id, "extend", OperatorDecision(actor, "extend", reason))
 

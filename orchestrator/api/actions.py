@@ -82,6 +82,16 @@ async def objection(request: web.Request, ops: Operations, actor: str, body: dic
 
 
 @action
+async def rectification(request: web.Request, ops: Operations, actor: str, body: dict[str, Any]) -> Any:
+    decision = body["decision"]
+    if decision not in ("accept", "refuse"):
+        raise ActionRefused("decision must be accept or refuse")
+    return await ops.decide_rectification(
+        request.match_info["request_id"], decision == "accept", actor, _reason(body)
+    )
+
+
+@action
 async def extension(request: web.Request, ops: Operations, actor: str, body: dict[str, Any]) -> Any:
     return await ops.extend(request.match_info["request_id"], actor, _reason(body))
 
@@ -145,6 +155,9 @@ def add_action_routes(app: web.Application) -> None:
     """Operators act on requests; legal holds and directives are the DPO's."""
     app.router.add_post("/v1/requests/{request_id}/verification", require("operator", verification))
     app.router.add_post("/v1/requests/{request_id}/objection-decision", require("operator", objection))
+    app.router.add_post(
+        "/v1/requests/{request_id}/rectification-decision", require("operator", rectification)
+    )
     app.router.add_post("/v1/requests/{request_id}/extension", require("operator", extension))
     app.router.add_post("/v1/requests/{request_id}/cancellation", require("operator", cancellation))
     app.router.add_post(

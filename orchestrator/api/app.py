@@ -2,6 +2,8 @@
 
 ``GET /v1/requests/{request_id}``        status, due date, each system's outcome
 ``GET /v1/requests/{request_id}/report`` the access/portability report (JSON; ``?format=html``)
+``GET /v1/requests/{request_id}/notice`` what was refused or kept and why, where to complain
+                                         (JSON; ``?format=html``), in the tenant's language
 ``GET /v1/requests``                     recent requests (``?status=``)
 ``GET /v1/requests/overdue``             open requests past their due date
 ``GET /v1/requests/{request_id}/audit``  operator actions on the request
@@ -31,9 +33,12 @@ from orchestrator.api.consent import add_consent_routes
 from orchestrator.api.drp import DrpGateway, add_drp_routes
 from orchestrator.api.openapi import add_openapi_routes
 from orchestrator.operations import Directives, Operations
+from orchestrator.policy.packs import PolicyPack, load_packs
+from workers.activities.notice_document import build_notice, render_notice_html
 from workers.ledger import Ledger
 
 LEDGER = web.AppKey("ledger", Ledger)
+PACKS = web.AppKey("packs", dict[str, PolicyPack])
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -77,6 +82,22 @@ async def get_report(request: web.Request) -> web.Response:
     return web.json_response(report)
 
 
+async def get_notice(request: web.Request) -> web.Response:
+    """The subject-facing notice of any request: every refusal or partial refusal with its
+    reasons, and the tenant's supervisory authority and how to complain (GDPR Art. 12(4))."""
+    request_id = _request_id(request)
+    if isinstance(request_id, web.Response):
+        return request_id
+    found = await request.app[LEDGER].request(request_id)
+    if found is None:
+        return _error(404, f"no request with request_id {request_id}")
+    pack = request.app[PACKS].get(found["tenant"])
+    notice = build_notice(found, pack.document["controller"] if pack else {})
+    if request.query.get("format") == "html":
+        return web.Response(text=render_notice_html(notice), content_type="text/html")
+    return web.json_response(notice)
+
+
 async def list_requests(request: web.Request) -> web.Response:
     status = request.query.get("status")
     try:
@@ -114,6 +135,7 @@ def create_app(
     ui_origins: list[str] | None = None,
     callbacks: CallbackGateway | None = None,
     drp: DrpGateway | None = None,
+    packs: dict[str, PolicyPack] | None = None,
     *,
     ref_key: bytes,
 ) -> web.Application:
@@ -121,6 +143,7 @@ def create_app(
     subject references (the suppression check compares them)."""
     app = web.Application(middlewares=[refuse_unstorable, authenticate])
     app[LEDGER] = ledger
+    app[PACKS] = packs if packs is not None else load_packs()
     app[TOKEN_BOOK] = tokens
     if directives is not None:
         app[DIRECTIVES] = directives
@@ -132,6 +155,8 @@ def create_app(
     # Reports carry the subject's personal data; the audit log names people and reasons.
     app.router.add_get("/v1/requests/{request_id}/report", require("dpo", get_report))
     app.router.add_get("/v1/requests/{request_id}/audit", require("dpo", get_audit))
+    # The notice quotes the reasons operators gave, meant for the subject: operators send it.
+    app.router.add_get("/v1/requests/{request_id}/notice", require("operator", get_notice))
     add_consent_routes(app, ledger, ref_key)
     if operations is not None:
         app[OPERATIONS] = operations

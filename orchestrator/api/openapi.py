@@ -80,6 +80,14 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "get",
+        "/v1/requests/{request_id}/notice",
+        "The subject-facing notice: refusals, reasons, where to complain (?format=html)",
+        "operator",
+        answers={200: "Notice", 400: "Error", 404: "Error"},
+        query=(("format", {"type": "string", "enum": ["json", "html"]}),),
+    ),
+    Operation(
+        "get",
         "/v1/requests/{request_id}/audit",
         "Operator actions on the request",
         "dpo",
@@ -98,6 +106,15 @@ OPERATIONS: tuple[Operation, ...] = (
         "post",
         "/v1/requests/{request_id}/objection-decision",
         "Accept or refuse an objection",
+        "operator",
+        "Decision",
+        {200: "RequestState", **_ACT},
+        tag="operator actions",
+    ),
+    Operation(
+        "post",
+        "/v1/requests/{request_id}/rectification-decision",
+        "Accept or refuse a rectification, with reasons (where the policy reserves it)",
         "operator",
         "Decision",
         {200: "RequestState", **_ACT},
@@ -287,7 +304,7 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.role is not None:
         answers.setdefault("401", _response(401, "Error", JSON))
         answers.setdefault("403", _response(403, "Error", JSON))
-    if op.path.endswith("/report"):
+    if op.path.endswith(("/report", "/notice")):
         answers["200"]["content"]["text/html"] = {"schema": STRING}
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": _PATH_PARAMETERS.get(name, STRING)}

@@ -71,6 +71,11 @@ SCHEMAS: dict[str, Any] = {
     ),
     "RequestList": _object(["requests"], requests={"type": "array", "items": ref("RequestSummary")}),
     "Report": {"type": "object", "description": "The access/portability report: systems → records"},
+    "Notice": {
+        "type": "object",
+        "description": "What the subject is told: every refusal or partial refusal with its reasons, "
+        "and the supervisory authority and how to complain (GDPR Art. 12(4)), in the tenant's language",
+    },
     "AuditEntries": _object(
         ["entries"],
         entries={

@@ -1,4 +1,5 @@
-"""privacyctl operator commands: verify, decide objections, extend, cancel, confirm, holds, audit."""
+"""privacyctl operator commands: verify, decide objections and rectifications, extend, cancel, confirm,
+holds, audit."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ def add_operator_commands(sub: Any) -> None:
     objection.add_argument("request_id")
     objection.add_argument("decision", choices=["accept", "refuse"])
     objection.add_argument("--reason", required=True)
+    rectification = command("decide-rectification", "accept or refuse a rectification, with reasons")
+    rectification.add_argument("request_id")
+    rectification.add_argument("decision", choices=["accept", "refuse"])
+    rectification.add_argument("--reason", default="")
     extend = command("extend", "extend a request's deadline once, inside the first period")
     extend.add_argument("request_id")
     extend.add_argument("--reason", required=True)
@@ -120,6 +125,10 @@ async def _act(ops: Any, args: argparse.Namespace) -> Any:
         return await ops.verify(args.request_id, args.decision == "approve", args.actor, args.reason)
     if name == "decide-objection":
         return await ops.decide_objection(args.request_id, args.decision == "accept", args.actor, args.reason)
+    if name == "decide-rectification":
+        return await ops.decide_rectification(
+            args.request_id, args.decision == "accept", args.actor, args.reason
+        )
     if name == "extend":
         return await ops.extend(args.request_id, args.actor, args.reason)
     if name == "cancel":

@@ -84,6 +84,7 @@ async def serve_api(settings: Settings) -> None:
         ui_origins=[settings.temporal_ui_url, f"http://localhost:{settings.temporal_ui_port}"],
         callbacks=CallbackGateway(ledger, client, settings.callback_base_url, settings.callback_max_age),
         drp=drp,
+        packs=packs,
         ref_key=keys.subject_ref,
     )
     runner = web.AppRunner(app, access_log=None)

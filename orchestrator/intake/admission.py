@@ -10,10 +10,10 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from orchestrator.policy.deadlines import compute_deadline
+from orchestrator.policy.deadlines import ControllerClock, Promise, applicable_law, compute_deadline
 from orchestrator.policy.identity import identity_match_step, second_factor_required, verification_reason
 from orchestrator.policy.packs import PolicyPack
 from orchestrator.policy.plan import plan_request, supported_rights
@@ -34,21 +34,38 @@ class Admission:
     identity_document: str | None = None
 
 
-def admit_request(raw: bytes, packs: dict[str, PolicyPack], ref_key: bytes) -> Admission:
-    """Raise ContractViolation (malformed_json, schema_violation, unknown_tenant) or admit.
-    ``ref_key`` keys the subject references (``schemas.identity.subject_refs``)."""
+# A producer's clock may run a little ahead of ours; beyond this, a receipt in the future
+# would start the legal clock late, so the event is refused.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def admit_request(
+    raw: bytes, packs: dict[str, PolicyPack], ref_key: bytes, now: datetime | None = None
+) -> Admission:
+    """Raise ContractViolation (malformed_json, schema_violation, unknown_tenant,
+    future_submitted_at) or admit. ``ref_key`` keys the subject references
+    (``schemas.identity.subject_refs``)."""
     value = decode_and_validate(REQUESTS_TOPIC, raw)
     request = RightsRequest.from_event(value)
     pack = packs.get(request.tenant)
     if pack is None:
         raise ContractViolation("unknown_tenant", f"tenant: no policy pack for {request.tenant!r}")
-    deadline = compute_deadline(
-        request.submitted_at,
-        request.jurisdiction,
-        promise_days=pack.deadline.get("promise_days"),
-        promise_months=pack.deadline.get("promise_months"),
-        promise_duration=pack.deadline.get("promise_duration"),
-    )
+    received = now or datetime.now(UTC)
+    if request.submitted_at > received + CLOCK_SKEW:
+        raise ContractViolation(
+            "future_submitted_at",
+            f"submitted_at: {request.submitted_at.isoformat()} is in the future "
+            f"(more than {int(CLOCK_SKEW.total_seconds())} s after {received.isoformat(timespec='seconds')})",
+        )
+    clock = ControllerClock.from_controller(pack.document["controller"])
+    region = value.get("region")
+    if region and not region.startswith(request.jurisdiction + "-"):
+        raise ContractViolation(
+            "schema_violation", f"region: {region!r} is not a subdivision of {request.jurisdiction}"
+        )
+    purposes = frozenset(request.details.get("purposes") or [])
+    law = applicable_law(clock, request.jurisdiction, region, request.type, purposes)
+    deadline = compute_deadline(request.submitted_at, law, Promise.from_pack(pack.deadline), clock.time_zone)
     escalation = pack.document.get("escalation", {})
     objection = pack.document.get("objection", {})
     fees = pack.document.get("fees")
@@ -68,11 +85,13 @@ def admit_request(raw: bytes, packs: dict[str, PolicyPack], ref_key: bytes) -> A
         subject_refs=subject_refs(ref_key, request.tenant, request.subject),
         verification_reason=verification_reason(pack, request.verification),
         extendable_until=deadline.extendable_until.isoformat() if deadline.extendable_until else None,
+        no_extension_reason=deadline.no_extension_reason,
         receipt_due_at=deadline.receipt_due_at.isoformat() if deadline.receipt_due_at else None,
         remind_after=escalation.get("remind_after"),
         alert_before_due=escalation.get("alert_before_due"),
         free_copies=int(fees["free_copies"]) if fees else None,
         absolute_objection_purposes=list(objection.get("absolute_purposes", [])),
+        rectification_review=request.type == "rectification" and "rectification_review" in pack.document,
         identity_match_step=identity_match_step(pack),
         second_factor_required=second_factor_required(pack),
         transfer_countries=sorted(REGIONS[transfers["only_to"]]) if transfers else None,

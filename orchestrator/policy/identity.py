@@ -1,4 +1,8 @@
-"""Who must check a request before it runs: the tenant's identity rule, minors, agents. Pure."""
+"""Who must check a request before it runs: the tenant's identity rule and agents. Pure.
+
+Age rules are not here on purpose: a minor may exercise their own rights (JSM's and Nexio's
+age rules govern what is collected and which processing is allowed, never a child's request).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ def verification_reason(pack: PolicyPack, verification: dict[str, Any]) -> str |
     """Why the request must wait in ``awaiting_verification``, or None when it may run now.
 
     ``verification`` is the request's optional block: ``document`` (an ID copy),
-    ``agent`` (an authorised agent's name), ``subject_age``, ``guardian`` (a guardian's name).
+    ``agent`` (an authorised agent's name); ``subject_age`` does not hold a request back.
     """
     rule = pack.document.get("identity") or {"mode": "automatic"}
     reasons = []
@@ -26,13 +30,6 @@ def verification_reason(pack: PolicyPack, verification: dict[str, Any]) -> str |
             reasons.append("request made by an authorised agent: mandate to check")
         else:
             reasons.append("request made by an agent, which this controller does not provide for")
-    minor_age = rule.get("minor_age")
-    age = verification.get("subject_age")
-    if minor_age and isinstance(age, int) and age < minor_age:
-        if verification.get("guardian"):
-            reasons.append(f"subject under {minor_age}: guardian's authority to check")
-        else:
-            reasons.append(f"subject under {minor_age}: a parent or guardian must make the request")
     if rule.get("mode") == "operator_approval" and not reasons:
         reasons.append("the controller's policy requires an operator to approve every request")
     return "; ".join(reasons) or None

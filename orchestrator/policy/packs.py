@@ -13,6 +13,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jsonschema import Draft202012Validator
 
@@ -70,6 +71,12 @@ def parse_pack(document: Any, source: str) -> PolicyPack:
     if duplicated:
         raise PackError(f"{source}: systems: duplicate system names {duplicated}")
     _check_relations(document, source)
+    zone = document["controller"].get("time_zone")
+    if zone is not None:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise PackError(f"{source}: controller/time_zone: {zone!r} is not an IANA time zone") from exc
     return PolicyPack(tenant=document["tenant"], document=document, source=source)
 
 

@@ -30,6 +30,8 @@ def plan_request(
         covered = set(rule.get("purposes") or [])
         if purposes and covered and not purposes & covered:
             continue
+        if request_type == "erasure" and reported_minor(pack, details):
+            rule = _erase_minor(pack, rule)
         steps.append(
             SystemStep(
                 system=system["name"],
@@ -40,8 +42,25 @@ def plan_request(
             )
         )
     if steps:
-        steps += notification_steps(pack, request_type)
+        steps += notification_steps(pack, request_type, purposes)
     return steps
+
+
+def reported_minor(pack: PolicyPack, details: dict[str, Any] | None) -> bool:
+    """An erasure reporting a child's data collected without parental consent, for a tenant
+    whose policy promises to delete it then (JSM)."""
+    minors = pack.document.get("minors") or {}
+    flagged = bool((details or {}).get("minor_without_parental_consent"))
+    return flagged and minors.get("on_report_without_parental_consent") == "erase"
+
+
+def _erase_minor(pack: PolicyPack, rule: dict[str, Any]) -> dict[str, Any]:
+    """The policy's promise to delete such data wins over the system's usual erasure rule
+    (data kept under a retention rule included: it should never have been collected)."""
+    if rule["action"] == "erase":
+        return rule
+    citation = pack.document["minors"]["citation"]
+    return {"action": "erase", "citation": citation, "replaces": rule["action"]}
 
 
 def supported_rights(pack: PolicyPack) -> list[str]:
@@ -50,11 +69,17 @@ def supported_rights(pack: PolicyPack) -> list[str]:
     return [t for t in REQUEST_TYPE_NAMES if t in present]
 
 
-def notification_steps(pack: PolicyPack, request_type: str) -> list[SystemStep]:
-    """Rectification, erasure and restriction are told to every recipient (GDPR Art. 19)."""
+def notification_steps(
+    pack: PolicyPack, request_type: str, purposes: set[str] | None = None
+) -> list[SystemStep]:
+    """Rectification, erasure and restriction are told to every recipient (GDPR Art. 19); a
+    consent withdrawal to the recipients of the purposes it names."""
     steps = []
     for recipient in pack.document.get("recipients", []):
         if request_type not in recipient["notify_on"]:
+            continue
+        covered = set(recipient.get("purposes") or [])
+        if request_type == "consent_withdrawal" and purposes and covered and not purposes & covered:
             continue
         connector = dict(recipient["connector"])
         if recipient.get("impossible_reason"):

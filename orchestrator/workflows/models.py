@@ -46,6 +46,8 @@ class RequestInput:
     verification_reason: str | None = None
     # The law's extension limit, if it allows one (GDPR: two more months).
     extendable_until: str | None = None
+    # Why no extension is possible (the law allows none, or the tenant's promise caps it).
+    no_extension_reason: str | None = None
     receipt_due_at: str | None = None  # when the law asks receipt to be confirmed (CCPA: 10 business days)
     remind_after: str | None = None  # ISO 8601 duration after the start: remind silent systems
     alert_before_due: str | None = None  # ISO 8601 duration before the due date: alert an operator
@@ -60,6 +62,9 @@ class RequestInput:
     absolute_objection_purposes: list[str] = field(default_factory=list)
     # The tenant's identity rule asks for a second factor: one identity alone waits for an operator.
     second_factor_required: bool = False
+    # The policy reserves refusing a rectification (Jump: criminal investigations): an operator
+    # decides before any system is changed.
+    rectification_review: bool = False
 
 
 @dataclass
@@ -73,6 +78,7 @@ class RequestState:
     due_at: str = ""
     verification: OperatorDecision | None = None
     objection: OperatorDecision | None = None
+    rectification: OperatorDecision | None = None
     cancelled: OperatorDecision | None = None
     holds_released: int = 0
 

@@ -54,6 +54,16 @@ class OperatorUpdates:
         _refuse_if(rules.objection_refusal(self._request, decision))
 
     @workflow.update
+    async def decide_rectification(self, decision: OperatorDecision) -> RequestState:
+        if self._state.rectification is None:
+            self._state.rectification = decision
+        return self._state
+
+    @decide_rectification.validator
+    def _validate_rectification(self, decision: OperatorDecision) -> None:
+        _refuse_if(rules.rectification_refusal(self._request, decision))
+
+    @workflow.update
     async def extend(self, decision: OperatorDecision) -> RequestState:
         if "extended" not in self._state.flags:
             assert self._request.extendable_until is not None

@@ -24,6 +24,7 @@ from orchestrator.workflows import rules, search
 from orchestrator.workflows.escalation import next_checkpoint
 from orchestrator.workflows.lost_systems import LostSystems
 from orchestrator.workflows.models import (
+    OperatorDecision,
     RequestInput,
     RequestOutcome,
     RequestState,
@@ -53,6 +54,8 @@ MAX_REMINDERS = 20
 # waits for an operator, instead of failing the whole request (histories before: unchanged).
 CHILD_LOST_PATCH = "request-child-lost-waits-for-retry"
 SECOND_FACTOR_REASON = "second factor required: only one identity was given, an operator must verify"
+SYSTEMS = "systems"  # the fan-out's wait: on the systems' answers
+ESCALATE_EVERY_WAIT = "escalate-every-wait"  # patch id: waits other than the fan-out escalate too
 A = TypeVar("A")
 R = TypeVar("R")
 
@@ -69,6 +72,8 @@ class RequestWorkflow(OperatorUpdates, LostSystems):
         self._wake = False  # an update changed the due date or cancelled: re-plan timers
         self._children: dict[str, Any] = {}
         self._retries: dict[str, int] = {}  # retry_system signals per system
+        self._fired: set[str] = set()  # escalations done (remind-N, alert, overdue)
+        self._due_seen = request.due_at  # the due date the alert and overdue flag were planned for
 
     # -- the run -------------------------------------------------------------------------
     @workflow.run
@@ -90,12 +95,9 @@ class RequestWorkflow(OperatorUpdates, LostSystems):
             await self._set_status("rejected")
             return await self._close(request)
         if gates.needs_decision and not await self._objection_upheld(request):
-            if self._state.cancelled is None:
-                await self._refuse_all(request, request.steps)
-                await self._set_status("completed")
-            else:
-                await self._set_status("cancelled")
-            return await self._close(request)
+            return await self._close_refused(request, "objection refused", self._state.objection)
+        if request.rectification_review and not await self._rectification_accepted(request):
+            return await self._close_refused(request, "rectification refused", self._state.rectification)
         if gates.held_by_legal_holds:
             await self._wait_for_holds(request)
         if gates.charged_after_free_copies and request.free_copies is not None:
@@ -153,8 +155,8 @@ class RequestWorkflow(OperatorUpdates, LostSystems):
     async def _verified(self, request: RequestInput, reason: str) -> bool:
         self._state.reason = reason
         await self._set_status("awaiting_verification")
-        await workflow.wait_condition(
-            lambda: self._state.verification is not None or self._state.cancelled is not None
+        await self._wait_escalating(
+            request, lambda: self._state.verification is not None, "identity verification"
         )
         await self._activity(definitions.discard_identity_document, request.request_id)
         decision = self._state.verification
@@ -176,20 +178,37 @@ class RequestWorkflow(OperatorUpdates, LostSystems):
             return True
         self._state.reason = "objection on grounds of the subject's situation: awaiting operator decision"
         await self._set_status("in_progress")
-        await workflow.wait_condition(
-            lambda: self._state.objection is not None or self._state.cancelled is not None
-        )
+        await self._wait_escalating(request, lambda: self._state.objection is not None, "objection decision")
         decision = self._state.objection
         self._state.reason = None
         return decision is not None and decision.decision == "accept"
 
-    async def _refuse_all(self, request: RequestInput, steps: list[Any]) -> None:
-        reason = self._state.objection.reason if self._state.objection else "cancelled"
-        self._state.reason = f"objection refused: {reason}"
-        for step in steps:
+    async def _rectification_accepted(self, request: RequestInput) -> bool:
+        """The policy reserves refusing a rectification (data needed for a criminal
+        investigation): an operator decides, with reasons, before any system is changed."""
+        self._state.reason = "rectification: awaiting operator decision (the policy reserves refusals)"
+        await self._set_status("in_progress")
+        await self._wait_escalating(
+            request, lambda: self._state.rectification is not None, "rectification decision"
+        )
+        decision = self._state.rectification
+        self._state.reason = None
+        return decision is not None and decision.decision == "accept"
+
+    async def _close_refused(
+        self, request: RequestInput, what: str, decision: OperatorDecision | None
+    ) -> RequestOutcome:
+        """An operator refused the request: every system records the refusal and its reasons."""
+        if self._state.cancelled is not None or decision is None:
+            await self._set_status("cancelled")
+            return await self._close(request)
+        self._state.reason = f"{what}: {decision.reason}"
+        for step in request.steps:
             self._state.results[step.system] = await self._record_refusal(
-                request, step.system, step.action, reason
+                request, step.system, step.action, decision.reason
             )
+        await self._set_status("completed")
+        return await self._close(request)
 
     async def _record_refusal(
         self,
@@ -218,7 +237,9 @@ class RequestWorkflow(OperatorUpdates, LostSystems):
             self._set_flag("on_hold", True)
             self._state.reason = "legal hold: " + "; ".join(h.reason for h in holds)
             await self._set_status("in_progress")
-            await workflow.wait_condition(partial(self._hold_released_since, releases_seen))
+            await self._wait_escalating(
+                request, partial(self._hold_released_since, releases_seen), "legal hold release"
+            )
         if "on_hold" in self._state.flags:
             self._set_flag("on_hold", False)
             self._state.reason = None
@@ -235,32 +256,7 @@ class RequestWorkflow(OperatorUpdates, LostSystems):
         """One child per system; wait for all while reminding, alerting and flagging overdue."""
         self._pending = {step.system for step in request.steps}
         tasks = [asyncio.ensure_future(self._run_child(request, step)) for step in request.steps]
-        started = workflow.now()
-        fired: set[str] = set()
-        due_seen = self._state.due_at
-        while self._pending and self._state.cancelled is None:
-            if self._state.due_at != due_seen:
-                # Extended: the operator is alerted again before the new due date.
-                fired -= {"alert", "overdue"}
-                due_seen = self._state.due_at
-            checkpoint = next_checkpoint(
-                started,
-                datetime.fromisoformat(self._state.due_at),
-                request.remind_after if len(fired) < MAX_REMINDERS else None,
-                request.alert_before_due,
-                fired,
-            )
-            timeout = None if checkpoint is None else max((checkpoint.at - workflow.now()).total_seconds(), 0)
-            self._wake = False
-            try:
-                await workflow.wait_condition(
-                    lambda: not self._pending or self._wake or self._state.cancelled is not None,
-                    timeout=timeout if timeout is None or timeout > 0 else 0.001,
-                )
-            except TimeoutError:
-                assert checkpoint is not None
-                fired.add(checkpoint.kind)
-                await self._escalate(request, checkpoint.kind)
+        await self._wait_escalating(request, lambda: not self._pending, SYSTEMS)
         if self._state.cancelled is not None:
             # Each system's workflow is cancelled and given time to withdraw what it sent
             # (a partner's request is deleted at the partner) before the request closes.
@@ -269,6 +265,44 @@ class RequestWorkflow(OperatorUpdates, LostSystems):
             await asyncio.gather(*tasks, return_exceptions=True)
             return
         await asyncio.gather(*tasks)
+
+    async def _wait_escalating(
+        self, request: RequestInput, done: Callable[[], bool], waiting_for: str
+    ) -> None:
+        """Wait until ``done`` (or a cancellation) while the clock runs: remind every
+        ``remind_after`` since this wait began, alert an operator ``alert_before_due`` the due
+        date, and flag the request overdue after it. Every state in which a request waits uses
+        this one loop: the systems' answers, an identity check, an objection decision, a hold.
+        The alert and the overdue flag fire once per due date, whichever wait they fall in."""
+        if waiting_for != SYSTEMS and not workflow.patched(ESCALATE_EVERY_WAIT):
+            # Runs started before every wait escalated replay without timers here.
+            await workflow.wait_condition(lambda: done() or self._state.cancelled is not None)
+            return
+        started = workflow.now()
+        self._fired = {kind for kind in self._fired if not kind.startswith("remind")}
+        while not done() and self._state.cancelled is None:
+            if self._state.due_at != self._due_seen:
+                # Extended: the operator is alerted again before the new due date.
+                self._fired -= {"alert", "overdue"}
+                self._due_seen = self._state.due_at
+            checkpoint = next_checkpoint(
+                started,
+                datetime.fromisoformat(self._state.due_at),
+                request.remind_after if len(self._fired) < MAX_REMINDERS else None,
+                request.alert_before_due,
+                self._fired,
+            )
+            timeout = None if checkpoint is None else max((checkpoint.at - workflow.now()).total_seconds(), 0)
+            self._wake = False
+            try:
+                await workflow.wait_condition(
+                    lambda: done() or self._wake or self._state.cancelled is not None,
+                    timeout=timeout if timeout is None or timeout > 0 else 0.001,
+                )
+            except TimeoutError:
+                assert checkpoint is not None
+                self._fired.add(checkpoint.kind)
+                await self._escalate(request, checkpoint.kind, waiting_for)
 
     async def _run_child(self, request: RequestInput, step: Any) -> None:
         task = SystemTaskInput(
@@ -305,9 +339,9 @@ class RequestWorkflow(OperatorUpdates, LostSystems):
         transfer = PortabilityTransfer(request.request_id, request.tenant, destination)
         return await self._activity(definitions.transfer_export, transfer)
 
-    async def _escalate(self, request: RequestInput, kind: str) -> None:
-        pending = sorted(self._pending)
-        if kind.startswith("remind"):
+    async def _escalate(self, request: RequestInput, kind: str, waiting_for: str) -> None:
+        pending = sorted(self._pending) if waiting_for == SYSTEMS else []
+        if kind.startswith("remind") and waiting_for == SYSTEMS:
             # Each silent system is asked again: its task re-sent, its attempt counted.
             for system in pending:
                 if system in self._children:
@@ -325,6 +359,9 @@ class RequestWorkflow(OperatorUpdates, LostSystems):
                 "overdue" if kind == "overdue" else "operator_alert",
                 self._state.due_at,
                 pending,
+                # An operator is what the request waits on: a reminder is an alert to them.
+                waiting_for="" if waiting_for == SYSTEMS else waiting_for,
+                reminder=int(kind.split("-")[1]) if kind.startswith("remind") else 0,
             ),
         )
 

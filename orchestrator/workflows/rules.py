@@ -33,6 +33,18 @@ def objection_refusal(request: RequestInput, decision: OperatorDecision) -> str 
     return None
 
 
+def rectification_refusal(request: RequestInput, decision: OperatorDecision) -> str | None:
+    if request.request_type != "rectification":
+        return f"this is a {request.request_type} request, not a rectification"
+    if not request.rectification_review:
+        return "this controller's policy does not reserve refusing a rectification"
+    if decision.decision not in ("accept", "refuse"):
+        return "decision must be accept or refuse"
+    if decision.decision == "refuse" and not decision.reason.strip():
+        return "a refusal needs the reasons given to the subject"
+    return None
+
+
 def extension_refusal(
     state: RequestState, request: RequestInput, decision: OperatorDecision, now: datetime
 ) -> str | None:
@@ -42,7 +54,7 @@ def extension_refusal(
     if not decision.reason.strip():
         return "an extension needs the reasons given to the subject"
     if request.extendable_until is None:
-        return "the law of this jurisdiction allows no extension"
+        return request.no_extension_reason or "the law of this jurisdiction allows no extension"
     if now > datetime.fromisoformat(request.due_at):
         return "an extension must be decided inside the first period"
     if state.status in CLOSED:

@@ -27,6 +27,10 @@ async def _ada_rows(stack: RunningStack) -> dict[str, int]:
         ("sandbox_upjunoo_recordings", "SELECT count(*) FROM recordings WHERE customer_id = 'C-ADA-001'"),
         ("sandbox_upjunoo_support", "SELECT count(*) FROM tickets WHERE requester_email = 'ada@example.org'"),
         ("sandbox_upjunoo_marketing", "SELECT count(*) FROM contacts WHERE email = 'ada@example.org'"),
+        ("sandbox_upjunoo_app", "SELECT count(*) FROM locations WHERE customer_id = 'C-ADA-001'"),
+        ("sandbox_upjunoo_app", "SELECT count(*) FROM sos_contacts WHERE customer_id = 'C-ADA-001'"),
+        ("sandbox_upjunoo_app", "SELECT count(*) FROM photos WHERE customer_id = 'C-ADA-001'"),
+        ("sandbox_upjunoo_app", "SELECT count(*) FROM devices WHERE customer_id = 'C-ADA-001'"),
     ):
         conn = await stack.db(database)
         try:
@@ -58,6 +62,8 @@ async def test_erasure_of_ada_closes_with_evidence_in_every_system(stack: Runnin
         "support_conversations": "anonymised",
         "marketing_list": "erased",
         "support_desk": "erased",
+        "orders": "retained",
+        "device_data": "erased",
         **TOLD_PARTNERS,
     }
     assert all(s["confirmed_at"] for s in view["systems"])
@@ -117,13 +123,9 @@ async def test_access_report_lists_ada_in_every_system(stack: RunningStack):
             html = await response.text()
     systems = report["systems"]
     assert set(systems) == {
-        "crm",
-        "billing",
-        "call_recordings",
-        "support_conversations",
-        "marketing_list",
-        "support_desk",
-    }
+        "crm", "billing", "call_recordings", "support_conversations", "marketing_list",
+        "support_desk", "orders", "device_data",
+    }  # fmt: skip
     for name, system in systems.items():
         assert system["record_count"] > 0, f"{name} should list Ada's records"
         assert system["categories"] and system["purposes"]
@@ -206,6 +208,8 @@ async def test_a_killed_worker_does_not_lose_or_repeat_an_erasure(stack: Running
         "support_conversations": "anonymised",
         "marketing_list": "erased",
         "support_desk": "erased",
+        "orders": "retained",
+        "device_data": "erased",
         **TOLD_PARTNERS,
     }
     assert await _ada_rows(stack) == dict.fromkeys(await _ada_rows(stack), 0)

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from schemas import REQUEST_EVENTS_TOPIC
 from tests.integration.conftest import ADA, RunningStack, rights_request
+
+
+def _on_clock(instant: str | datetime, zone: str) -> datetime:
+    """The wall-clock time of ``instant`` in ``zone``, without its offset (for day counts)."""
+    moment = datetime.fromisoformat(instant) if isinstance(instant, str) else instant
+    return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
 
 
 def _outcomes(view: dict) -> dict[str, str]:
@@ -24,7 +31,7 @@ async def test_jump_keeps_open_claims_and_fraud_signals_erases_the_rest_and_tell
     tangier = "notify-tangier-office"
     for _ in range(150):
         view = await stack.ledger.request(request["request_id"]) or {"systems": []}
-        if _outcomes(view).get(tangier) == "pending" and len(_outcomes(view)) == 8:
+        if _outcomes(view).get(tangier) == "pending" and len(_outcomes(view)) == 11:
             break
         await asyncio.sleep(0.2)
     status, _ = await stack.api(
@@ -43,6 +50,9 @@ async def test_jump_keeps_open_claims_and_fraud_signals_erases_the_rest_and_tell
         "mailing_tool": "erased",
         "notify-tangier-office": "erased",
         "notify-delivery-providers": "notified",
+        "notify-hosting-provider": "notified",
+        "notify-communications-provider": "notified",
+        "notify-payment-processor": "notified",
     }
     systems = {s["system"]: s for s in view["systems"]}
     assert "open claim or dispute" in systems["claims"]["legal_basis"]
@@ -176,19 +186,47 @@ async def test_j2s_keeps_contracts_ten_years_support_five_logs_twelve_months(sta
 
 
 async def test_jsm_answers_within_30_days_when_shorter_than_the_gdpr_month(stack: RunningStack):
-    submitted = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+    submitted = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # 30 days across the change to summer time
     request = rights_request("access", tenant="jsm", jurisdiction="BE", submitted_at=submitted.isoformat())
     await stack.publish(request)
     view = await stack.closed(request["request_id"])
-    assert datetime.fromisoformat(view["due_at"]) == submitted + timedelta(days=30)
+    brussels = "Europe/Brussels"
+    assert _on_clock(view["due_at"], brussels) == _on_clock(submitted, brussels) + timedelta(days=30), (
+        "30 days on JSM's Brussels clock"
+    )
     assert "tenant promise" in view["deadline_basis"]
 
 
-async def test_jsm_under_16_needs_a_parent_or_guardian(stack: RunningStack):
-    request = rights_request("erasure", tenant="jsm", jurisdiction="BE", verification={"subject_age": 15})
+async def test_jsm_erases_a_childs_data_reported_as_collected_without_parental_consent(stack: RunningStack):
+    await stack.reseed()
+    request = rights_request(
+        "erasure",
+        tenant="jsm",
+        jurisdiction="BE",
+        details={"minor_without_parental_consent": True},
+        verification={"subject_age": 15},
+    )
     await stack.publish(request)
-    view = await stack.wait_status(request["request_id"], "awaiting_verification")
-    assert "parent or guardian" in view["reason"]
+    rid = request["request_id"]
+    await stack.wait_status(rid, "in_progress")  # not held back for a guardian
+    for _ in range(150):
+        view = await stack.ledger.request(rid)
+        if any(s["system"] == "notify-direct-mail-processor" for s in view["systems"]):
+            break
+        await asyncio.sleep(0.2)
+    status, _ = await stack.api(
+        "POST",
+        f"/v1/requests/{rid}/systems/notify-direct-mail-processor/confirmation",
+        {"outcome": "notified", "reason": "letter sent"},
+    )
+    assert status == 200
+    view = await stack.closed(rid)
+    outcomes = _outcomes(view)
+    assert outcomes["crm"] == outcomes["contracts"] == outcomes["billing"] == "erased", (
+        "dan verwijderen wij deze informatie: nothing is kept"
+    )
+    kept = await stack.fetch("sandbox_jsm_billing", "SELECT 1 FROM invoices WHERE customer_id = 'C-ADA-001'")
+    assert not kept
 
 
 async def test_jsm_restriction_marks_data_restricted_and_tells_processors(stack: RunningStack):
@@ -232,9 +270,9 @@ async def test_nexio_answers_in_7_days_first_copy_free_further_copies_flagged(st
     await stack.publish(first)
     view = await stack.closed(first["request_id"])
     assert "fee_applicable" not in view["flags"]
-    assert datetime.fromisoformat(view["due_at"]) - datetime.fromisoformat(view["submitted_at"]) == timedelta(
-        days=7
-    )
+    assert _on_clock(view["due_at"], "Europe/Brussels") - _on_clock(
+        view["submitted_at"], "Europe/Brussels"
+    ) == timedelta(days=7)
     second = rights_request("access", subject, tenant="nexio", jurisdiction="NL")
     await stack.publish(second)
     view = await stack.closed(second["request_id"])
@@ -358,7 +396,8 @@ async def test_jump_portability_goes_straight_to_the_named_provider_when_possibl
 
 
 async def test_receipt_is_confirmed_where_the_law_asks_for_it(stack: RunningStack):
-    request = rights_request("access", {"email": "chloe@example.org"}, jurisdiction="US")
+    # The test tenant states no establishment: the subject's place decides (US: CCPA).
+    request = rights_request("access", {"email": "chloe@example.org"}, tenant="testco", jurisdiction="US")
     await stack.publish(request)
     await stack.closed(request["request_id"])
     events = await stack.read_topic(

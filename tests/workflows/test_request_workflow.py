@@ -492,6 +492,45 @@ async def test_an_extension_alerts_the_operator_again_before_the_new_due_date(ha
     assert (await result(handle)).status == "completed"
 
 
+@pytest.mark.parametrize(
+    ("waiting_for", "change"),
+    [
+        ("identity verification", {"verification_reason": "identity document to check"}),
+        ("objection decision", {"request_type": "objection"}),
+        ("legal hold release", {}),
+    ],
+)
+async def test_a_request_waiting_on_an_operator_is_escalated_too(
+    harness: Harness, waiting_for: str, change: dict[str, Any]
+) -> None:
+    acts = harness.activities
+    if waiting_for == "legal hold release":
+        acts.holds = [LegalHold("hold-1", "pending litigation", DPO, now().isoformat())]
+    due = now() + timedelta(seconds=5)
+    request = request_input(
+        change.pop("request_type", "erasure"),
+        ("crm",),
+        due_at=due.isoformat(),
+        remind_after="PT1S",
+        alert_before_due="PT3S",
+        **change,
+    )
+    handle = await harness.start_request(request)
+
+    await eventually(lambda: any(a.kind == "overdue" for a in acts.args(definitions.alert_operator)))
+    alerts = acts.args(definitions.alert_operator)
+    assert {a.waiting_for for a in alerts} == {waiting_for}
+    assert alerts[0].kind == "operator_alert" and alerts[0].reminder == 1, "reminded while it waits"
+    assert any(a.kind == "operator_alert" and a.reminder == 0 for a in alerts), "alerted before the due date"
+    assert alerts[-1].kind == "overdue" and not alerts[-1].pending_systems
+    await eventually(lambda: overdue_flagged(handle))
+
+    await handle.execute_update(RequestWorkflow.cancel, OperatorDecision(DPO, "cancel", "test done"))
+    outcome = await result(handle)
+    assert outcome.status == "cancelled"
+    assert "overdue" in acts.args(definitions.record_request_status)[-1].flags
+
+
 async def overdue_flagged(handle: WorkflowHandle[Any, Any]) -> bool:
     description = await handle.describe()
     overdue = description.typed_search_attributes.get(search.OVERDUE)
@@ -598,3 +637,41 @@ async def test_partner_status_refused_for_system_without_signed_callbacks(harnes
     await settle(handle)
     assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
     assert not harness.activities.args(definitions.record_system_outcome)
+
+
+# -- rectification refused (the policy reserves it) -----------------------------------------------
+async def test_an_operator_refuses_a_rectification_with_reasons_before_any_system_changes(
+    harness: Harness,
+) -> None:
+    acts = harness.activities
+    request = request_input("rectification", ("crm", "claims"), rectification_review=True)
+    handle = await harness.start_request(request)
+    await eventually(lambda: any("awaiting operator decision" in (c.reason or "")
+                                 for c in acts.args(definitions.record_request_status)))  # fmt: skip
+    without_reason = handle.execute_update(
+        RequestWorkflow.decide_rectification, OperatorDecision(DPO, "refuse", "")
+    )
+    assert "needs the reasons" in await update_refused(without_reason)
+    await handle.execute_update(
+        RequestWorkflow.decide_rectification,
+        OperatorDecision(DPO, "refuse", "data needed for a criminal investigation"),
+    )
+    outcome = await result(handle)
+
+    assert outcome.status == "completed"
+    assert outcome.outcomes == {"crm": "refused", "claims": "refused"}
+    assert systems_acted(acts) == [], "no system was changed"
+    refusals = acts.args(definitions.record_system_outcome)
+    assert {r.result.error for r in refusals} == {"data needed for a criminal investigation"}
+
+
+async def test_a_rectification_decision_is_refused_where_the_policy_reserves_none(harness: Harness) -> None:
+    acts = harness.activities
+    acts.systems["crm"] = SystemScript("pending")
+    request = request_input("rectification", ("crm",))
+    handle = await harness.start_request(request)
+    await eventually(lambda: bool(systems_acted(acts)))
+    accept = handle.execute_update(RequestWorkflow.decide_rectification, OperatorDecision(DPO, "accept", ""))
+    assert "does not reserve" in await update_refused(accept)
+    await handle.execute_update(RequestWorkflow.cancel, OperatorDecision(DPO, "cancel", "test done"))
+    assert (await result(handle)).status == "cancelled"

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from workers.activities.notice_document import build_notice, notice_section
 from workers.messages.requests import SystemStep
 
 
@@ -39,6 +40,9 @@ def build_report(
         "submitted_at": request["submitted_at"],
         "generated_at": datetime.now(UTC).isoformat(),
         "systems": systems,
+        # What was not given or kept, why, and where to complain (GDPR Art. 12(4)). The report is
+        # compiled once every system has answered, just before the request completes.
+        "notice": build_notice({**request, "status": "completed"}, controller),
     }
 
 
@@ -88,11 +92,20 @@ def render_html(report: dict[str, Any]) -> str:
             parts.append("</table>")
         else:
             parts.append("<p>No records about you in this system.</p>")
+    notice = report.get("notice")
+    if notice and notice["refusals"]:
+        parts.append(f"<h2>{e(notice['title'])}</h2>")
+        parts.append(notice_section(notice))
     rights = report["controller"].get("rights") or []
     if rights:
         parts.append("<h2>Your rights</h2><ul>")
         parts.extend(f"<li>{e(RIGHT_NAMES.get(r, r))}</li>" for r in rights)
-        parts.append("<li>to lodge a complaint with a data protection supervisory authority</li></ul>")
+        authority = (report["controller"].get("complaints") or {}).get("authority")
+        parts.append(
+            f"<li>to lodge a complaint with {e(authority)}</li></ul>"
+            if authority
+            else "<li>to lodge a complaint with a data protection supervisory authority</li></ul>"
+        )
         contact = report["controller"].get("contact")
         if contact:
             parts.append(f"<p>To exercise them, contact {e(str(contact))}.</p>")

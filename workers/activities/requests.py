@@ -177,15 +177,20 @@ class RequestActivities:
     @implements(definitions.alert_operator)
     async def alert_operator(self, alert: OperatorAlert) -> None:
         """Tell operators (request events, log) which systems are silent, before or after the due date."""
+        change = f"{alert.kind}:{alert.due_at}"
+        waiting: dict[str, object] = {}
+        if alert.waiting_for:
+            change += f":{alert.waiting_for}:{alert.reminder}"
+            waiting = {"waiting_for": alert.waiting_for, "reminder": alert.reminder}
         await self._evidence.event(
-            alert.request_id, alert.tenant, alert.request_type, alert.kind, f"{alert.kind}:{alert.due_at}",
-            due_at=alert.due_at, pending_systems=alert.pending_systems,
+            alert.request_id, alert.tenant, alert.request_type, alert.kind, change,
+            due_at=alert.due_at, pending_systems=alert.pending_systems, **waiting,
         )  # fmt: skip
         log.warning(
-            "request %s %s: %d system(s) silent, due %s: %s",
+            "request %s %s: waiting for %s, due %s: %s",
             alert.request_id,
             alert.kind,
-            len(alert.pending_systems),
+            alert.waiting_for or f"{len(alert.pending_systems)} system(s)",
             alert.due_at,
             ", ".join(alert.pending_systems),
         )

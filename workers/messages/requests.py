@@ -114,7 +114,8 @@ class LegalHold:
 
 @dataclass
 class OperatorAlert:
-    """Something an operator must look at: silent systems before the due date, or overdue."""
+    """Something an operator must look at: silent systems or a pending decision, before the due
+    date, or overdue."""
 
     request_id: str
     tenant: str
@@ -122,6 +123,10 @@ class OperatorAlert:
     kind: str  # operator_alert | overdue
     due_at: str
     pending_systems: list[str]
+    # What the request waits on when it is not the systems: an operator's identity
+    # verification, objection decision or hold release ("" while waiting on systems).
+    waiting_for: str = ""
+    reminder: int = 0  # the n-th reminder of an operator, 0 for the pre-due alert and overdue
 
 
 @dataclass

@@ -1,9 +1,11 @@
-"""Identity rules of the tenants: documents (J2S), agents (Jump), minors (JSM 16, Nexio 18), fees."""
+"""Identity rules of the tenants: documents (J2S), agents (Jump); minors' rules as the seeds say
+(JSM deletes a child's data on report, Nexio restricts website use), never a gate on their rights."""
 
 import pytest
 
 from orchestrator.policy.identity import verification_reason
 from orchestrator.policy.packs import load_packs
+from orchestrator.policy.plan import plan_request
 
 PACKS = load_packs()
 
@@ -25,12 +27,25 @@ def test_jump_accepts_an_authorised_agent_after_a_check_and_upjunoo_does_not_pro
     assert "does not provide" in verification_reason(PACKS["upjunoo"], {"agent": "someone"})
 
 
-@pytest.mark.parametrize(
-    ("tenant", "age", "needs_check"),
-    [("jsm", 15, True), ("jsm", 16, False), ("nexio", 17, True), ("nexio", 18, False)],
-)
-def test_minors_need_a_guardian(tenant, age, needs_check):
-    reason = verification_reason(PACKS[tenant], {"subject_age": age})
-    assert (reason is not None) is needs_check
-    if needs_check:
-        assert "guardian" in reason
+@pytest.mark.parametrize(("tenant", "age"), [("jsm", 15), ("nexio", 17), ("nexio", 12)])
+def test_a_minors_own_request_is_never_held_back_for_a_guardian(tenant, age):
+    assert verification_reason(PACKS[tenant], {"subject_age": age}) is None
+
+
+def test_jsm_erases_a_childs_data_reported_as_collected_without_parental_consent():
+    flagged = {"minor_without_parental_consent": True}
+    steps = {s.system: s for s in plan_request(PACKS["jsm"], "erasure", flagged)}
+    assert {s.action for name, s in steps.items() if not name.startswith("notify-")} == {"erase"}
+    assert steps["billing"].rule["replaces"] == "retain", "kept invoices too: they should not exist"
+    assert "zonder die toestemming" in steps["billing"].rule["citation"]
+    usual = {s.system: s.action for s in plan_request(PACKS["jsm"], "erasure")}
+    assert usual["billing"] == "retain"
+
+
+def test_nexio_age_rule_restricts_website_use_not_rights():
+    minors = PACKS["nexio"].document["minors"]
+    assert minors["age"] == 18 and minors["restricts_purposes"] == ["website use"]
+    flagged = {"minor_without_parental_consent": True}
+    assert {s.action for s in plan_request(PACKS["nexio"], "erasure", flagged)} == {
+        s.action for s in plan_request(PACKS["nexio"], "erasure")
+    }, "Nexio's policy makes no such promise: the usual erasure rules apply"

@@ -1,6 +1,7 @@
 """Policy packs load, validate with errors that name the field, and plan per request type."""
 
 import json
+from datetime import datetime
 
 import pytest
 
@@ -28,6 +29,7 @@ def test_builtin_packs_are_valid_and_cite_their_seed(packs):
 def test_upjunoo_erasure_plan_keeps_invoices_for_the_legal_period(packs):
     steps = {s.system: s for s in plan_request(packs["upjunoo"], "erasure")}
     systems = {"crm", "billing", "call_recordings", "support_conversations", "marketing_list", "support_desk"}
+    systems |= {"orders", "device_data"}  # order history (limitation period), the phone's data
     recipients = {"notify-partner-ci", "notify-partner-cd", "notify-partner-ca", "notify-ad-partners"}
     assert set(steps) == systems | recipients
     assert steps["billing"].action == "retain"
@@ -46,7 +48,30 @@ def test_a_type_without_rules_plans_nothing(packs):
 def test_access_tells_no_recipient_but_rectification_tells_them_all(packs):
     assert not [s for s in plan_request(packs["jump"], "access") if s.action == "notify"]
     notified = {s.system for s in plan_request(packs["jump"], "rectification") if s.action == "notify"}
-    assert notified == {"notify-tangier-office", "notify-delivery-providers"}
+    assert notified == {
+        "notify-tangier-office", "notify-delivery-providers",
+        "notify-hosting-provider", "notify-communications-provider", "notify-payment-processor",
+    }  # fmt: skip
+
+
+def test_the_inventory_holds_what_the_seeds_promise(packs):
+    """UPJUNOO's orders, location, SOS contacts, photos and device data; Jump's processors;
+    JSM's re-orders processor and third-party sharing consent; Nexio's social platforms."""
+    erasure = {s.system: s for s in plan_request(packs["upjunoo"], "erasure")}
+    assert erasure["orders"].action == "retain" and "prescription" in erasure["orders"].rule["legal_basis"]
+    tables = {t["table"] for t in erasure["device_data"].connector["tables"]}
+    assert erasure["device_data"].action == "erase"
+    assert tables == {"locations", "sos_contacts", "photos", "devices"}
+    jsm = {s.system for s in plan_request(packs["jsm"], "erasure")}
+    assert {"notify-reorders-processor", "notify-third-parties-with-consent", "sharing_consents"} <= jsm
+    third_parties = {"purposes": ["third_party_sharing"]}
+    sharing = {s.system for s in plan_request(packs["jsm"], "consent_withdrawal", third_parties)}
+    assert sharing == {"sharing_consents", "notify-third-parties-with-consent"}
+    newsletter = {"purposes": ["newsletter"]}
+    marketing = {s.system for s in plan_request(packs["jsm"], "consent_withdrawal", newsletter)}
+    assert "notify-third-parties-with-consent" not in marketing, "told only of their own consent"
+    [social] = [s for s in plan_request(packs["nexio"], "erasure") if s.system == "notify-social-platforms"]
+    assert social.connector["kind"] == "none" and "no access" in social.connector["impossible_reason"]
 
 
 def test_consent_withdrawal_reaches_only_systems_using_those_purposes(packs):
@@ -98,8 +123,8 @@ def _event(**change):
 def test_admission_resolves_plan_and_deadline(packs):
     admission = admit_request(_event(), packs, REF_KEY)
     assert admission.workflow_input.request_type == "access"
-    assert len(admission.workflow_input.steps) == 6  # access tells no recipient
-    assert admission.due_at.isoformat().startswith("2026-12-02T10:00:00")
+    assert len(admission.workflow_input.steps) == 8  # access tells no recipient
+    assert admission.due_at == datetime.fromisoformat("2026-12-02T10:00:00+01:00"), "30 days, Paris clock"
 
 
 def test_an_unknown_tenant_is_refused_with_that_reason(packs):
