@@ -22,6 +22,7 @@ from workers.ledger import Ledger
 from workers.runtime.codec import codec_from_environment
 from workers.runtime.events import EventPublisher
 from workers.runtime.settings import Settings
+from workers.runtime.task_ids import task_ids_from_environment
 
 
 def activities_of(*holders: object) -> list[Callable[..., Any]]:
@@ -44,7 +45,8 @@ async def build_activity_worker(client: Client, settings: Settings, stack: Async
     pools = DatabasePools(settings.pg_dsn)
     stack.push_async_callback(pools.close)
     connectors = ConnectorRegistry(
-        pools, publisher, settings.sandbox_dir, ledger.partners, settings.callback_base_url
+        pools, publisher, settings.sandbox_dir, ledger.partners, settings.callback_base_url,
+        task_ids_from_environment(settings.state_dir),
     )
     evidence = Evidence(ledger, publisher)
     codec = codec_from_environment(settings.state_dir)
