@@ -41,13 +41,18 @@ def from_the_schema(topic: str, count: int) -> list[dict[str, Any]]:
 def aimed_at_real_tenants(
     values: list[dict[str, Any]], topic: str, rng: random.Random
 ) -> list[dict[str, Any]]:
-    """Every other generated value rewritten to name a real tenant and a fresh id, so that
-    it reaches the policy packs and the workflows instead of stopping at unknown_tenant."""
+    """Every other generated value rewritten to name a real tenant, a fresh id and a time in
+    ASCII digits, so that it reaches the policy packs and the workflows instead of stopping at
+    unknown_tenant (the rest of it stays as generated: odd subjects, details, purposes)."""
     aimed = []
+    now = datetime.now(UTC).isoformat()
     for index, value in enumerate(values):
         value = dict(value)
-        if index % 2 == 0 and "tenant" in value:
+        if index % 2 == 0:
             value["tenant"] = rng.choice(TENANTS)
+            for field in ("submitted_at", "occurred_at", "at"):
+                if field in value:
+                    value[field] = now
         if "request_id" in value and topic == REQUESTS_TOPIC:
             value["request_id"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         if "event_id" in value:
