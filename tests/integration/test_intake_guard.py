@@ -135,8 +135,9 @@ async def test_manual_steps_and_partners_cannot_be_settled_by_a_kafka_message_or
     stack: RunningStack,
 ):
     """Only an operator's audited action settles a manual step, only a signed callback a partner."""
-    manual = rights_request("erasure", {"email": "ada@example.org"}, tenant="testco", jurisdiction="BE")
-    partner = rights_request("erasure", {"email": "ada@example.org"}, tenant="partnerco", jurisdiction="CI")
+    subject = {"email": "guard@example.org"}  # not the partner tests' subject
+    manual = rights_request("erasure", subject, tenant="testco", jurisdiction="BE")
+    partner = rights_request("erasure", subject, tenant="partnerco", jurisdiction="BE")
     await stack.publish(manual, partner)
     rid = manual["request_id"]
     await stack.wait_status(rid, "in_progress")
@@ -154,6 +155,10 @@ async def test_manual_steps_and_partners_cannot_be_settled_by_a_kafka_message_or
     )
     reasons = await dlq_reasons(stack, landed)
     assert [reasons[where] for where in landed] == ["not_confirmed_on_topic", "not_confirmed_on_topic"]
+    status, _ = await stack.api(  # the silent partner would keep it open: leave nothing behind
+        "POST", f"/v1/requests/{partner['request_id']}/cancellation", {"reason": "test over"}
+    )
+    assert status == 200
 
     # A plain-JSON signal (as the Temporal UI or CLI sends, without our codec) is dropped...
     plain = await Client.connect(stack.settings.temporal_address, namespace=stack.settings.temporal_namespace)
@@ -180,3 +185,29 @@ async def _wait_system(stack: RunningStack, request_id: str, system: str, timeou
             return
         await asyncio.sleep(0.2)
     raise AssertionError(f"{system} never became part of request {request_id}")
+
+
+async def test_a_consent_batch_is_settled_only_by_the_answer_carrying_its_batch_task_id(stack: RunningStack):
+    change = {"event_id": str(uuid.uuid4()), "tenant": "upjunoo", "subject": {"email": "batch@example.org"},
+              "purposes": ["marketing"], "action": "withdraw",
+              "occurred_at": datetime.now(UTC).isoformat()}  # fmt: skip
+    await stack.publish(change, topic=CONSENT_TOPIC)
+    deadline, rows = time.monotonic() + 60, []
+    while not rows:
+        assert time.monotonic() < deadline, "the withdrawal never reached the marketing tool"
+        await asyncio.sleep(0.3)
+        rows = await stack.fetch(
+            stack.settings.pg_database,
+            "SELECT e.batch_id FROM consent_events e JOIN consent_evidence v USING (event_id)"
+            " WHERE e.event_id = $1 AND v.system = 'marketing_list'",
+            change["event_id"],
+        )
+    batch_id = str(rows[0]["batch_id"])
+    genuine = await _genuine_answer(stack, batch_id, "marketing_list")
+    assert genuine["task_id"].startswith("t1.") and genuine["tenant"] == "upjunoo"
+
+    forged = [{**genuine, "task_id": f"consent-batch/{batch_id}/marketing_list"},
+              {k: v for k, v in genuine.items() if k != "task_id"}]  # fmt: skip
+    landed = await produce(stack, CONFIRMATIONS_TOPIC, [json.dumps(v).encode() for v in forged])
+    reasons = await dlq_reasons(stack, landed)
+    assert [reasons[where] for where in landed] == ["unbound_confirmation", "unbound_confirmation"]
