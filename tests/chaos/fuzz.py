@@ -32,6 +32,10 @@ from tests.chaos.fuzz_inputs import INPUT_TOPICS, aimed_at_real_tenants, from_th
 from tests.chaos.run import TENANTS, confirm_manual_steps, seed
 
 Where = tuple[str, int, int]  # topic, partition, offset
+# Systems the forged answers name: async tools (they need the task id), partners and processors
+# told by OpenDSR or by hand, an SQL system.
+SYSTEMS = ("marketing_list", "newsletter", "notify-partner-ci", "notify-tangier-office",
+           "notify-direct-mail-processor", "crm", "correspondence")  # fmt: skip
 
 
 class Sender:
@@ -92,6 +96,17 @@ async def committed(settings: Any, wheres: list[Where]) -> dict[tuple[str, int],
         await consumer.stop()
 
 
+async def running(ledger: Any, request_ids: list[str], timeout: float) -> None:
+    """Wait until every request has its systems in the ledger (or the timeout passes)."""
+    deadline = time.monotonic() + timeout
+    for request_id in request_ids:
+        while time.monotonic() < deadline:
+            view = await ledger.request(request_id)
+            if view and view["systems"]:
+                break
+            await asyncio.sleep(0.5)
+
+
 async def account(settings: Any, ledger: Any, sent: dict[Where, tuple[str, bytes]],
                   dlq: dict[Where, str]) -> dict[Where, str]:  # fmt: skip
     """Where each input ended: 'dlq:<reason>', 'processed', or 'open' (not yet either)."""
@@ -134,9 +149,14 @@ async def main(schema_events: int, mutations: int, good_count: int, timeout: flo
     try:
         subjects = await seed(settings, good_count)
         good = [rights_request(t, "erasure", s, j) for t, j, s in subjects]
-        for index, value in enumerate(generated["privacy.confirmations.v1"][::2]):
-            # Forged answers for the good requests' asynchronous systems: none may settle them.
-            value.update(request_id=good[index % len(good)]["request_id"], system="marketing_list")
+        # Half the generated confirmations become forged answers for the good requests' systems,
+        # sent once those requests run (so they meet the task-id check, not unknown_request).
+        confirmations = generated["privacy.confirmations.v1"]
+        forged = [dict(value, request_id=good[i % len(good)]["request_id"], system=SYSTEMS[i % len(SYSTEMS)])
+                  for i, value in enumerate(confirmations[::2])]  # fmt: skip
+        for value in forged[::2]:
+            value.pop("tenant", None)  # past the tenant check: on to the system's kind and the task id
+        generated["privacy.confirmations.v1"] = confirmations[1::2]
         inputs: list[tuple[str, str, bytes]] = []
         for topic in INPUT_TOPICS:
             for value in generated[topic]:
@@ -154,8 +174,11 @@ async def main(schema_events: int, mutations: int, good_count: int, timeout: flo
                 await sender.send(topic, raw, kind)
             for request in good[len(inputs) // every + 1 :]:
                 await sender.send("privacy.requests.v1", json.dumps(request).encode(), "good")
+            ledger = await Ledger.connect(settings.pg_dsn())
+            await running(ledger, [r["request_id"] for r in good], timeout=120)
+            for value in forged:
+                await sender.send("privacy.confirmations.v1", json.dumps(value).encode(), "schema:forged")
         sent = sender.sent
-        ledger = await Ledger.connect(settings.pg_dsn())
         dlq: dict[Where, str] = {}
         consumer = AIOKafkaConsumer(
             DLQ_TOPIC, bootstrap_servers=settings.kafka_bootstrap, group_id=f"fuzz-{uuid.uuid4()}",
