@@ -43,8 +43,10 @@ bench: install
 	$(BIN)/python -m tests.bench.run
 
 ## Fault run: kill -9 and restart every process, restart Temporal, duplicates; then invariants.
+## Then the fuzz run: schema-generated and mutated events on every input topic, each accounted for.
 chaos: install
 	$(BIN)/python -m tests.chaos.run
+	$(BIN)/python -m tests.chaos.fuzz
 
 lint: install
 	$(BIN)/ruff check schemas orchestrator workers infra tests

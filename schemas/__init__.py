@@ -13,6 +13,7 @@ from schemas.contract import (
     SYSTEM_TASKS_TOPIC,
     ContractViolation,
     decode_and_validate,
+    decode_event,
     schema_for,
     validate,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "SYSTEM_TASKS_TOPIC",
     "ContractViolation",
     "decode_and_validate",
+    "decode_event",
     "schema_for",
     "validate",
 ]

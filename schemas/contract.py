@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
@@ -81,12 +82,74 @@ def validate(topic: str, value: Any) -> None:
         raise ContractViolation("schema_violation", f"{where}: {first.message}{more}")
 
 
-def decode_and_validate(topic: str, raw: bytes | str) -> dict[str, Any]:
-    """Parse raw bytes as a JSON object and validate it; ContractViolation on either failure."""
+# What the door lets in, whatever the schema says: Kafka's default message.max.bytes, and a
+# nesting no event of the contract needs (deeper values crash recursive code: json, jsonschema).
+MAX_EVENT_BYTES = 1_048_576
+MAX_DEPTH = 32
+
+
+def decode_event(raw: bytes | str) -> Any:
+    """Parse an event's bytes into a JSON value PostgreSQL and our code can hold; else raise
+    ContractViolation: empty_event, too_large, not_utf8, malformed_json, too_deep,
+    forbidden_character (NUL, lone surrogates) or non_finite_number."""
+    if not raw:
+        raise ContractViolation("empty_event", "the event has no value")
+    if len(raw) > MAX_EVENT_BYTES:
+        raise ContractViolation("too_large", f"{len(raw)} bytes; at most {MAX_EVENT_BYTES}")
+    if isinstance(raw, bytes | bytearray):
+        try:
+            raw = bytes(raw).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ContractViolation("not_utf8", f"byte {exc.start} is not UTF-8") from None
     try:
-        value = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ContractViolation("malformed_json", str(exc)) from exc
+        value = json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ContractViolation("too_deep", f"nested deeper than {MAX_DEPTH} levels") from None
+    except ContractViolation:
+        raise
+    except ValueError as exc:  # JSONDecodeError, and integers too long to convert
+        raise ContractViolation("malformed_json", str(exc)[:200]) from None
+    check_contents(value)
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ContractViolation("non_finite_number", f"{name} is not a JSON number")
+
+
+def check_contents(value: Any) -> None:
+    """Refuse what JSON allows but PostgreSQL's text and jsonb do not (NUL, lone surrogates,
+    infinite numbers), and nesting deeper than MAX_DEPTH; iterative, so depth cannot crash it."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise ContractViolation("too_deep", f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(item, str):
+            _check_text(item)
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                _check_text(key)
+                pending.append((inner, depth + 1))
+        elif isinstance(item, list):
+            pending.extend((inner, depth + 1) for inner in item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ContractViolation("non_finite_number", "a number overflows a double")
+
+
+def _check_text(text: str) -> None:
+    if "\x00" in text:
+        raise ContractViolation("forbidden_character", "a string holds a NUL character (U+0000)")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ContractViolation("forbidden_character", "a string holds a lone surrogate") from None
+
+
+def decode_and_validate(topic: str, raw: bytes | str) -> dict[str, Any]:
+    """Decode an event at the door (``decode_event``) and validate it against its topic's
+    schema; ContractViolation with the reason on any failure."""
+    value = decode_event(raw)
     validate(topic, value)
     if not isinstance(value, dict):  # the schemas all require an object; keeps mypy honest
         raise ContractViolation("schema_violation", "(root): not an object")

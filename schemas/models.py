@@ -81,6 +81,8 @@ class Confirmation:
     legal_basis: str | None = None
     retained_until: str | None = None
     reason: str | None = None
+    task_id: str = ""  # echoed from the task: what binds the answer to what was asked
+    tenant: str | None = None
 
     @classmethod
     def from_event(cls, value: dict[str, Any]) -> Confirmation:
@@ -94,6 +96,8 @@ class Confirmation:
             legal_basis=value.get("legal_basis"),
             retained_until=value.get("retained_until"),
             reason=value.get("reason"),
+            task_id=value.get("task_id", ""),
+            tenant=value.get("tenant"),
         )
 
 

@@ -22,6 +22,7 @@ from workers.ledger import Ledger
 from workers.runtime.codec import codec_from_environment
 from workers.runtime.events import EventPublisher
 from workers.runtime.settings import Settings
+from workers.runtime.task_ids import task_ids_from_environment
 
 
 def activities_of(*holders: object) -> list[Callable[..., Any]]:
@@ -49,6 +50,7 @@ async def build_activity_worker(client: Client, settings: Settings, stack: Async
         settings.sandbox_dir,
         ledger.partners,
         settings.callback_base_url,
+        task_ids_from_environment(settings.state_dir),
         settings.secrets_dir,
     )
     stack.push_async_callback(connectors.http.close)

@@ -2,7 +2,9 @@
 
 A real separate service: it consumes privacy.system-tasks.v1 with its own consumer group,
 acts on its own database, and answers later on privacy.confirmations.v1 — as a SaaS tool
-wired through Kafka would. It de-duplicates tasks by ``task_id`` like a careful system does.
+wired through Kafka would. It de-duplicates tasks by ``task_id`` like a careful system does,
+and echoes the task's ``task_id`` and ``tenant`` in every answer: the intake takes no answer
+that does not carry the id issued with the task.
 """
 
 from __future__ import annotations
@@ -39,8 +41,13 @@ class AsyncSandboxSystem:
                 clauses.append(f'lower("{column}") = lower(${len(params)})')
         return " OR ".join(clauses) or "false", params
 
+    def _answer_to(self, task: dict[str, Any]) -> dict[str, Any]:
+        """The answer's head: which task of which tenant it answers."""
+        return {"request_id": task["request_id"], "system": self.name, "task_id": task["task_id"],
+                "tenant": self.tenant}  # fmt: skip
+
     async def handle(self, task: dict[str, Any]) -> dict[str, Any]:
-        answer: dict[str, Any] = {"request_id": task["request_id"], "system": self.name}
+        answer = self._answer_to(task)
         action = task["action"]
         if self.pool is None:
             answer.update(
@@ -82,7 +89,7 @@ class AsyncSandboxSystem:
 
     async def handle_batch(self, task: dict[str, Any]) -> dict[str, Any]:
         """A batch task (consent withdrawals): every subject at once, one answer for the batch."""
-        answer: dict[str, Any] = {"request_id": task["request_id"], "system": self.name}
+        answer = self._answer_to(task)
         subjects: list[dict[str, str]] = task["subjects"]
         if self.pool is None or task["action"] == "notify":
             answer.update(outcome="notified", evidence={"acknowledged": len(subjects)})

@@ -80,7 +80,7 @@ async def serve_api(settings: Settings) -> None:
         TokenBook.from_environment(settings.state_dir),
         operations,
         directives,
-        codec=codec_from_environment(settings.state_dir),
+        codec=codec_from_environment(settings.state_dir).for_display(),  # the UI shows plain payloads too
         ui_origins=[settings.temporal_ui_url, f"http://localhost:{settings.temporal_ui_port}"],
         callbacks=CallbackGateway(ledger, client, settings.callback_base_url, settings.callback_max_age),
         drp=drp,

@@ -19,7 +19,7 @@ from orchestrator.policy.packs import PolicyPack
 from orchestrator.policy.plan import plan_request, supported_rights
 from orchestrator.policy.regions import REGIONS
 from orchestrator.workflows.models import RequestInput
-from schemas import REQUESTS_TOPIC, ContractViolation, decode_and_validate
+from schemas import REQUESTS_TOPIC, ContractViolation, decode_and_validate, decode_event
 from schemas.identity import subject_refs
 from schemas.models import RightsRequest
 
@@ -111,7 +111,11 @@ def admit_request(
 def dlq_record(
     raw: bytes, violation: ContractViolation, *, topic: str, partition: int | None, offset: int | None
 ) -> dict[str, Any]:
-    """The DLQ value for a rejected input: reason, detail, and the original bytes."""
+    """The DLQ value for a rejected input: reason, detail, and the original bytes (beyond
+    DLQ_RAW_MAX_BYTES only their head: the whole stays on the source topic at partition/offset)."""
+    size = len(raw)
+    if size > DLQ_RAW_MAX_BYTES:
+        raw = raw[:DLQ_RAW_MAX_BYTES]
     try:
         text, encoding = raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -124,6 +128,8 @@ def dlq_record(
         "raw": text,
         "raw_encoding": encoding,
     }
+    if size > DLQ_RAW_MAX_BYTES:
+        record["raw_bytes"] = size
     if partition is not None:
         record["partition"] = partition
     if offset is not None:
@@ -131,11 +137,14 @@ def dlq_record(
     return record
 
 
+DLQ_RAW_MAX_BYTES = 65_536
+
+
 def dlq_key(raw: bytes) -> bytes | None:
     """Key DLQ records by request_id when one can be read, to keep them next to retries."""
     try:
-        value = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        value = decode_event(raw)
+    except ContractViolation:
         return None
     request_id = value.get("request_id") if isinstance(value, dict) else None
     return request_id.encode() if isinstance(request_id, str) and len(request_id) <= 64 else None

@@ -1,9 +1,11 @@
 """The faust app: consume requests and confirmations, route them, send bad input to the DLQ.
 
 The agents are thin at-least-once routers. An event is acknowledged (and its offset later
-committed) only after its workflow start or signal succeeded; transient failures (Temporal
-or PostgreSQL restarting) are retried in place with back-off, so nothing is lost, and bad
-input goes to the DLQ with a reason, so nothing stops the stream.
+committed) only after its workflow start or signal succeeded, or after its DLQ record was
+delivered: every event ends in exactly one of the two. Bad input (whatever its bytes: see
+``schemas.decode_event``) goes to the DLQ with a reason at once and is never retried;
+transient failures (Temporal or PostgreSQL restarting) are retried in place with back-off up
+to a budget, then alerted and sent to the DLQ as ``dependency_unavailable`` (``failures.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from faust.contrib.opentelemetry import setup_opentelemetry
 
 from orchestrator.intake.admission import admit_request, dlq_key, dlq_record
 from orchestrator.intake.consent import admit_consent, group_changes
+from orchestrator.intake.failures import DependencyUnavailable, is_transient, retry_transient
 from orchestrator.intake.router import IntakeRouter
 from orchestrator.policy.packs import PolicyPack, load_packs
 from schemas import (
@@ -37,11 +40,10 @@ from workers.runtime.codec import codec_from_environment
 from workers.runtime.metrics import DLQ_RECORDS
 from workers.runtime.secrets import secret_keys
 from workers.runtime.settings import Settings
+from workers.runtime.task_ids import task_ids_from_environment
 from workers.runtime.temporal_client import connect
 
 log = logging.getLogger(__name__)
-
-MAX_BACKOFF_SECONDS = 30.0
 
 
 class IntakeContext:
@@ -60,22 +62,29 @@ class IntakeContext:
                 client = await connect(self.settings, attempts=30)
                 ledger = await Ledger.connect(self.settings.pg_dsn())
                 codec = codec_from_environment(self.settings.state_dir)
-                self._router = IntakeRouter(client, ledger, self.settings.task_queue, codec)
+                task_ids = task_ids_from_environment(self.settings.state_dir)
+                self._router = IntakeRouter(
+                    client, ledger, self.settings.task_queue, codec, self.packs, task_ids
+                )
         return self._router
 
+    async def retry(self, what: str, action: Callable[[], Awaitable[Any]]) -> Any:
+        """``action`` with transient failures retried up to the intake's retry budget."""
+        return await retry_transient(what, action, self.settings.intake_retry_seconds)
 
-async def retry_transient(what: str, action: Callable[[], Awaitable[Any]]) -> Any:
-    """Run ``action`` until it succeeds; ContractViolation is bad input and passes through."""
-    delay = 0.5
-    while True:
-        try:
-            return await action()
-        except ContractViolation:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any other failure is a dependency being down
-            log.warning("%s failed (%s: %s); retrying in %.1fs", what, type(exc).__name__, exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+
+def as_violation(exc: Exception, event: faust.types.EventT) -> ContractViolation:
+    """The DLQ reason for an event that failed: its own (data) or a dependency that stayed down."""
+    if isinstance(exc, ContractViolation):
+        return exc
+    if isinstance(exc, DependencyUnavailable):
+        return ContractViolation("dependency_unavailable", str(exc))
+    # Type only in the log: an exception's text may quote the event, and logs carry no PII.
+    log.error(
+        "could not process %s[%s]@%s: %s (%s)", event.message.topic, event.message.partition,
+        event.message.offset, type(exc).__name__, "transient" if is_transient(exc) else "data error",
+    )  # fmt: skip
+    return ContractViolation("processing_error", f"{type(exc).__name__}: {str(exc)[:500]}")
 
 
 def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -> faust.App:
@@ -112,8 +121,12 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
             partition=event.message.partition,
             offset=event.message.offset,
         )
-        fut = await dlq_topic.send(key=dlq_key(raw), value=json.dumps(record).encode())
-        await fut  # delivered before the bad event is acknowledged: nothing is lost
+
+        async def deliver() -> None:
+            fut = await dlq_topic.send(key=dlq_key(raw), value=json.dumps(record).encode())
+            await fut  # delivered before the bad event is acknowledged: nothing is lost
+
+        await context.retry("sending a DLQ record", deliver)
         DLQ_RECORDS.add(1, {"topic": event.message.topic, "reason": violation.reason})
         log.warning(
             "rejected %s[%s]@%s: %s",
@@ -125,16 +138,16 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
 
     async def handle_request(raw: bytes) -> None:
         admission = admit_request(raw, context.packs, context.ref_key)
-        router = await retry_transient("connecting to Temporal and PostgreSQL", context.router)
-        await retry_transient(
+        router = await context.retry("connecting to Temporal and PostgreSQL", context.router)
+        await context.retry(
             f"starting request {admission.request.request_id}",
             partial(router.start_request, admission),
         )
 
     async def handle_confirmation(raw: bytes) -> None:
         confirmation = Confirmation.from_event(decode_and_validate(CONFIRMATIONS_TOPIC, raw))
-        router = await retry_transient("connecting to Temporal and PostgreSQL", context.router)
-        await retry_transient(
+        router = await context.retry("connecting to Temporal and PostgreSQL", context.router)
+        await context.retry(
             f"routing confirmation for {confirmation.request_id}",
             partial(router.route_confirmation, confirmation),
         )
@@ -145,19 +158,8 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
             raw = bytes(event.value or b"")
             try:
                 await handle(raw)
-            except ContractViolation as violation:
-                await reject(event, raw, violation)
             except Exception as exc:  # noqa: BLE001 - a bug on one event must not stop the agent
-                # Type only: an exception's text may quote the event, and logs carry no PII.
-                log.error(
-                    "could not process %s@%s: %s",
-                    event.message.topic,
-                    event.message.offset,
-                    type(exc).__name__,
-                )
-                await reject(
-                    event, raw, ContractViolation("processing_error", f"{type(exc).__name__}: {exc}")
-                )
+                await reject(event, raw, as_violation(exc, event))
 
     @app.agent(requests_topic, concurrency=4)
     async def intake_requests(stream: faust.StreamT) -> None:
@@ -177,14 +179,14 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
                 change = ConsentChange.from_event(decode_and_validate(CONSENT_TOPIC, raw))
                 admit_consent(change, context.packs)
                 changes.append(change)
-            except ContractViolation as violation:
-                await reject(event, raw, violation)
+            except Exception as exc:  # noqa: BLE001 - one bad change never fails its window
+                await reject(event, raw, as_violation(exc, event))
         if not changes:
             return
-        router = await retry_transient("connecting to Temporal and PostgreSQL", context.router)
+        router = await context.retry("connecting to Temporal and PostgreSQL", context.router)
         validated = time.perf_counter()
         for batch, entries in group_changes(changes, context.packs, context.ref_key):
-            await retry_transient(
+            await context.retry(
                 f"starting consent batch {batch.batch_id}",
                 partial(router.start_consent_batch, batch, entries),
             )
@@ -201,12 +203,8 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
             try:
                 await handle_consent_window(list(events))
             except Exception as exc:  # noqa: BLE001 - a bug on one window must not stop the agent
-                log.error("could not process a consent window: %s", type(exc).__name__)
                 for event in events:
-                    raw = bytes(event.value or b"")
-                    await reject(
-                        event, raw, ContractViolation("processing_error", f"{type(exc).__name__}: {exc}")
-                    )
+                    await reject(event, bytes(event.value or b""), as_violation(exc, event))
 
     return app
 

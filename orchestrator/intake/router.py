@@ -20,6 +20,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from orchestrator.intake.admission import Admission
+from orchestrator.intake.binding import check_binding
+from orchestrator.policy.packs import PolicyPack
 from orchestrator.workflows import search
 from orchestrator.workflows.consent_batch import ConsentBatchWorkflow
 from orchestrator.workflows.models import (
@@ -34,16 +36,22 @@ from schemas.models import Confirmation
 from workers.ledger import Ledger
 from workers.messages.consent import BatchConfirmation, ConsentBatch, ConsentEntry, entries_to_json
 from workers.runtime.codec import AesGcmCodec
+from workers.runtime.task_ids import CONSENT_BATCH_TASK, REQUEST_TASK, TaskIds
 
 log = logging.getLogger(__name__)
 
 
 class IntakeRouter:
-    def __init__(self, client: Client, ledger: Ledger, task_queue: str, codec: AesGcmCodec) -> None:
+    def __init__(
+        self, client: Client, ledger: Ledger, task_queue: str, codec: AesGcmCodec,
+        packs: dict[str, PolicyPack], task_ids: TaskIds,
+    ) -> None:  # fmt: skip
         self._client = client
         self._ledger = ledger
         self._task_queue = task_queue
         self._codec = codec
+        self._packs = packs
+        self._task_ids = task_ids
 
     async def start_request(self, admission: Admission) -> bool:
         """Record and start; False when this request_id was already started before."""
@@ -129,19 +137,29 @@ class IntakeRouter:
             log.info("consent batch %s already handled (duplicate delivery)", batch.batch_id)
 
     async def route_confirmation(self, confirmation: Confirmation) -> None:
-        """Hand a system's answer to its waiting workflow; ContractViolation if it has none."""
+        """Hand a system's answer to its waiting workflow; ContractViolation if it has none, or
+        if it does not answer the task sent to that system (``check_binding``)."""
         known = await self._ledger.system_result(confirmation.request_id, confirmation.system)
-        if known is None and await self._ledger.consent.is_batch(confirmation.request_id):
-            await self._route_batch_confirmation(confirmation)
-            return
         if known is None:
-            if not await self._ledger.has_request(confirmation.request_id):
-                raise ContractViolation(
-                    "unknown_request", f"request_id: {confirmation.request_id} is not known"
-                )
+            batch_tenant = await self._ledger.consent.batch_tenant(confirmation.request_id)
+            if batch_tenant is not None:
+                check_binding(
+                    confirmation, scope=CONSENT_BATCH_TASK, tenant=batch_tenant,
+                    pack=self._packs.get(batch_tenant), task_ids=self._task_ids,
+                )  # fmt: skip
+                await self._route_batch_confirmation(confirmation)
+                return
+        request = await self._ledger.request(confirmation.request_id)
+        if request is None:
+            raise ContractViolation("unknown_request", f"request_id: {confirmation.request_id} is not known")
+        if known is None:
             raise ContractViolation(
                 "unknown_system", f"system: {confirmation.system!r} has no part in this request"
             )
+        check_binding(
+            confirmation, scope=REQUEST_TASK, tenant=request["tenant"],
+            pack=self._packs.get(request["tenant"]), task_ids=self._task_ids,
+        )  # fmt: skip
         if confirmation.records:
             # Records go to the ledger, not into workflow history: history stays small.
             await self._ledger.store_records(

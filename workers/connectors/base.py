@@ -74,6 +74,8 @@ class Connector(ABC):
     answers_later: bool = False
     # Its answers arrive as signed partner callbacks (the gateway checks them, the workflow applies them).
     confirms_by_signed_callback: bool = False
+    # Its answers arrive on privacy.confirmations.v1 carrying the task id issued with the task.
+    confirms_on_topic: bool = False
     # A cancelled request must be withdrawn from it (``withdraw``).
     withdrawable: bool = False
 

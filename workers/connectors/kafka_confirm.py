@@ -1,7 +1,9 @@
 """Kafka-confirm connector: hand the task to an asynchronous system over Kafka.
 
-The system answers on privacy.confirmations.v1; the intake routes that answer to the
-waiting system workflow. Re-sending a task is harmless: its ``task_id`` is (request, system).
+The system answers on privacy.confirmations.v1, echoing the task's ``task_id``; the intake
+routes that answer to the waiting system workflow only when the id is the one issued here
+(an HMAC of tenant, request and system: unguessable, and the same when a task is re-sent).
+This is the only kind of system whose answers the intake accepts on that topic.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from schemas import CONFIRMATIONS_TOPIC, SYSTEM_TASKS_TOPIC
 from workers.connectors.base import BatchResult, BatchSubject, Connector, ConnectorError, ConnectorResult
 from workers.messages.requests import SystemStep, SystemTaskInput
 from workers.runtime.events import EventPublisher
+from workers.runtime.task_ids import CONSENT_BATCH_TASK, REQUEST_TASK, TaskIds
 
 
 async def send_task(
@@ -36,18 +39,20 @@ async def send_task(
 
 class KafkaConfirmConnector(Connector):
     answers_later = True
+    confirms_on_topic = True
 
-    def __init__(self, publisher: EventPublisher) -> None:
+    def __init__(self, publisher: EventPublisher, task_ids: TaskIds) -> None:
         self._publisher = publisher
+        self._task_ids = task_ids
 
     async def locate(self, task: SystemTaskInput) -> int:
         raise ConnectorError("an asynchronous system is searched by its own side", retryable=False)
 
     async def perform(self, task: SystemTaskInput) -> ConnectorResult:
         """Every action is the same here: send the task; the system does the work and answers."""
+        task_id = self._task_ids.issue(REQUEST_TASK, task.tenant, task.request_id, task.step.system)
         topic = await send_task(
-            self._publisher, task.step, task_id=f"{task.request_id}/{task.step.system}",
-            request_id=task.request_id, tenant=task.tenant,
+            self._publisher, task.step, task_id=task_id, request_id=task.request_id, tenant=task.tenant,
             details={"request_type": task.request_type, **task.details}, subject=task.subject,
         )  # fmt: skip
         return ConnectorResult("pending", evidence={"task_topic": topic})
@@ -63,13 +68,13 @@ class KafkaConfirmConnector(Connector):
     ) -> BatchResult:
         """One task for the whole batch; the tool confirms it on privacy.confirmations.v1."""
         purposes = sorted({p for entry in subjects for p in entry.purposes})
+        task_id = self._task_ids.issue(CONSENT_BATCH_TASK, tenant, batch_id, step.system)
         details: dict[str, Any] = {"request_type": "consent_withdrawal", "purposes": purposes}
         dues = [entry.due_at for entry in subjects if entry.due_at]
         if dues:  # a legal date (GPC: 15 business days) the tool must meet for the whole batch
             details["due_at"] = min(dues)
         topic = await send_task(
-            self._publisher, step, task_id=f"consent-batch/{batch_id}/{step.system}",
-            request_id=batch_id, tenant=tenant,
+            self._publisher, step, task_id=task_id, request_id=batch_id, tenant=tenant,
             details=details,
             subjects=[entry.subject for entry in subjects],
         )  # fmt: skip

@@ -21,6 +21,23 @@ from workers.connectors.pools import DatabasePools
 from workers.connectors.sql import SqlConnector
 from workers.ledger.partners import PartnerStore
 from workers.runtime.events import EventPublisher
+from workers.runtime.task_ids import TaskIds
+
+# Each kind's class, for what its systems can do without a live connector (the intake asks).
+CLASSES: dict[str, type[Connector]] = {
+    "opendsr": OpenDsrConnector,
+    "sql": SqlConnector,
+    "files": FilesConnector,
+    "kafka_confirm": KafkaConfirmConnector,
+    "manual": ManualConnector,
+    "none": UnreachableRecipient,
+    "http": HttpConnector,
+}
+
+
+def confirms_on_topic(kind: str) -> bool:
+    """Whether systems of ``kind`` answer on privacy.confirmations.v1 (no other answer is taken there)."""
+    return kind in CLASSES and CLASSES[kind].confirms_on_topic
 
 
 class ConnectorRegistry:
@@ -31,6 +48,7 @@ class ConnectorRegistry:
         data_root: Path,
         partners: PartnerStore,
         callback_base_url: str,
+        task_ids: TaskIds,
         secrets_dir: Path | None = None,
     ) -> None:
         self.http = HttpSystems(SecretStore(secrets_dir or data_root / "secrets"))
@@ -38,11 +56,13 @@ class ConnectorRegistry:
             "opendsr": OpenDsrConnector(partners, PartnerClient(), callback_base_url),
             "sql": SqlConnector(pools),
             "files": FilesConnector(pools, data_root),
-            "kafka_confirm": KafkaConfirmConnector(publisher),
+            "kafka_confirm": KafkaConfirmConnector(publisher, task_ids),
             "manual": ManualConnector(),
             "none": UnreachableRecipient(),
             "http": HttpConnector(self.http),
         }
+        if {kind: type(c) for kind, c in self._by_kind.items()} != CLASSES:
+            raise RuntimeError("ConnectorRegistry and CLASSES disagree: add a new kind to both")
 
     @property
     def kinds(self) -> frozenset[str]:

@@ -44,6 +44,13 @@ class ConsentStore:
         )
         return None if row is None else (row["key_id"], bytes(row["sealed"]))
 
+    async def batch_tenant(self, batch_id: str) -> str | None:
+        """The tenant of a known consent batch, or None."""
+        tenant: str | None = await self._pool.fetchval(
+            "SELECT tenant FROM consent_batches WHERE batch_id = $1", batch_id
+        )
+        return tenant
+
     async def is_batch(self, batch_id: str) -> bool:
         return bool(
             await self._pool.fetchval("SELECT true FROM consent_batches WHERE batch_id = $1", batch_id)

@@ -1,7 +1,12 @@
 """Payload encryption for Temporal: workflow and activity payloads carry subject identities.
 
 AES-256-GCM per payload, with the key id in the payload's metadata so that, after a key
-rotation, payloads written under an older key still decrypt. Keys come from
+rotation, payloads written under an older key still decrypt. Decoding refuses a payload that
+is not encrypted: a plain-JSON signal typed into the Temporal UI or CLI must not settle a
+system. It becomes a ``binary/refused-unencrypted`` payload no converter reads, so the SDK
+drops that signal (an update is rejected) rather than failing the whole workflow task, which
+would wedge the workflow. The UI's codec endpoint shows plain payloads as they are
+(``for_display``). Keys come from
 ``PRIVACY_CODEC_KEYS`` (``id:base64key,...``, the first encrypts) or, on the dev stack,
 from ``<state>/codec-keys.json``, created once with mode 0600.
 """
@@ -9,8 +14,10 @@ from ``<state>/codec-keys.json``, created once with mode 0600.
 from __future__ import annotations
 
 import base64
+import copy
 import dataclasses
 import json
+import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,16 +28,26 @@ from temporalio.api.common.v1 import Payload
 from temporalio.converter import DataConverter, PayloadCodec
 
 ENCODING = b"binary/encrypted"
+REFUSED = b"binary/refused-unencrypted"
 KEY_ID = "encryption-key-id"
 KEYS_ENV = "PRIVACY_CODEC_KEYS"
 
+log = logging.getLogger(__name__)
+
 
 class AesGcmCodec(PayloadCodec):
-    def __init__(self, keys: dict[str, bytes], current: str) -> None:
+    def __init__(self, keys: dict[str, bytes], current: str, *, accept_plain: bool = False) -> None:
         if current not in keys:
             raise ValueError(f"codec key {current!r} is not among the keys")
         self._ciphers = {key_id: AESGCM(key) for key_id, key in keys.items()}
         self._current = current
+        self._accept_plain = accept_plain
+
+    def for_display(self) -> AesGcmCodec:
+        """The same keys, decoding plain payloads as they are: for a DPO reading the UI only."""
+        codec = copy.copy(self)
+        codec._accept_plain = True
+        return codec
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         cipher = self._ciphers[self._current]
@@ -59,6 +76,9 @@ class AesGcmCodec(PayloadCodec):
         decoded = []
         for payload in payloads:
             if payload.metadata.get("encoding") != ENCODING:
+                if not self._accept_plain:
+                    log.warning("refused an unencrypted payload (%s)", payload.metadata.get("encoding"))
+                    payload = Payload(metadata={"encoding": REFUSED})
                 decoded.append(payload)
                 continue
             key_id = payload.metadata[KEY_ID].decode()

@@ -112,6 +112,16 @@ class Settings:
             raise SystemExit(f"PRIVACY_DRP_NOTIFY_SECONDS={raw!r} is not a number of seconds") from None
 
     @property
+    def intake_retry_seconds(self) -> float:
+        """How long the intake retries an event while PostgreSQL or Temporal is down, before it
+        alerts and sends the event to the DLQ as dependency_unavailable."""
+        raw = _env("PRIVACY_INTAKE_RETRY_SECONDS", "600")
+        try:
+            return max(float(raw), 0.0)
+        except ValueError:
+            raise SystemExit(f"PRIVACY_INTAKE_RETRY_SECONDS={raw!r} is not a number of seconds") from None
+
+    @property
     def sandbox_dir(self) -> Path:
         return Path(_env("PRIVACY_SANDBOX_DIR", str(self.state_dir / "sandbox"))).resolve()
 

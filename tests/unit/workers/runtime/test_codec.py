@@ -4,6 +4,7 @@ import base64
 import os
 
 import pytest
+import temporalio.converter
 from cryptography.exceptions import InvalidTag
 from temporalio.api.common.v1 import Payload
 
@@ -51,3 +52,24 @@ def test_keys_from_environment_and_dev_file(tmp_path, monkeypatch):
     monkeypatch.delenv("PRIVACY_CODEC_KEYS", raising=False)
     codec_from_environment(tmp_path)
     assert (tmp_path / "codec-keys.json").stat().st_mode & 0o777 == 0o600
+
+
+async def test_an_unencrypted_payload_is_refused_so_a_plain_signal_cannot_settle_a_system():
+    """A plain-JSON signal from the Temporal UI or CLI decodes to a payload no converter reads:
+    the SDK drops the signal instead of handing the workflow a forged confirmation."""
+    codec = AesGcmCodec({"k1": os.urandom(32)}, "k1")
+    [refused] = await codec.decode([_payload(b'{"outcome": "erased"}')])
+    assert refused.metadata["encoding"] == b"binary/refused-unencrypted"
+    assert refused.data == b""
+    with pytest.raises(KeyError, match="refused-unencrypted"):
+        temporalio.converter.default().payload_converter.from_payloads([refused])
+
+
+async def test_the_ui_codec_endpoint_still_shows_plain_payloads_and_decrypts_ours():
+    codec = AesGcmCodec({"k1": os.urandom(32)}, "k1")
+    [encrypted] = await codec.encode([_payload(b'"ours"')])
+    plain = _payload(b'"a memo"')
+    shown = await codec.for_display().decode([plain, encrypted])
+    assert [p.data for p in shown] == [b'"a memo"', b'"ours"']
+    [still_refused] = await codec.decode([plain])  # the strict codec is unchanged
+    assert still_refused.metadata["encoding"] == b"binary/refused-unencrypted"
