@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from orchestrator.policy.deadlines import compute_deadline
-from orchestrator.policy.identity import identity_match_step, verification_reason
+from orchestrator.policy.identity import identity_match_step, identity_sources, verification_reason
 from orchestrator.policy.packs import PolicyPack
 from orchestrator.policy.plan import plan_request, supported_rights
 from orchestrator.policy.regions import REGIONS
@@ -73,6 +73,7 @@ def admit_request(raw: bytes, packs: dict[str, PolicyPack]) -> Admission:
         free_copies=int(fees["free_copies"]) if fees else None,
         absolute_objection_purposes=list(objection.get("absolute_purposes", [])),
         identity_match_step=identity_match_step(pack),
+        identity_sources=identity_sources(pack),
         transfer_countries=sorted(REGIONS[transfers["only_to"]]) if transfers else None,
         transfer_rule=transfers["citation"] if transfers else "",
         details_digest=hashlib.sha256(json.dumps(request.details, sort_keys=True).encode()).hexdigest(),

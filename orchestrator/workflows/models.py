@@ -58,6 +58,8 @@ class RequestInput:
     transfer_rule: str = ""  # same subject, type and digest = a duplicate, merged after verification
     # Objections to these purposes are always honoured (direct marketing); others need a decision.
     absolute_objection_purposes: list[str] = field(default_factory=list)
+    # The systems that link the subject's identifiers to one another (identity resolution).
+    identity_sources: list[SystemStep] = field(default_factory=list)
 
 
 @dataclass

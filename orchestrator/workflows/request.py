@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from workers.activities import definitions
     from workers.messages.requests import (
         DuplicateQuery,
+        IdentityResolutionInput,
         OperatorAlert,
         PortabilityTransfer,
         ReportInput,
@@ -47,6 +48,8 @@ with workflow.unsafe.imports_passed_through():
     )
 
 MAX_REMINDERS = 20
+# Requests started before identity resolution existed replay without it.
+RESOLUTION_PATCH = "identity-resolution"
 A = TypeVar("A")
 R = TypeVar("R")
 
@@ -62,6 +65,9 @@ class RequestWorkflow(OperatorUpdates):
         self._pending: set[str] = set()
         self._wake = False  # an update changed the due date or cancelled: re-plan timers
         self._children: dict[str, Any] = {}
+        # Identifiers resolution linked to the subject: kept out of RequestState, which operator
+        # updates return to the API, so identities never travel back in an answer.
+        self._linked: dict[str, list[str]] = {}
 
     # -- the run -------------------------------------------------------------------------
     @workflow.run
@@ -70,7 +76,9 @@ class RequestWorkflow(OperatorUpdates):
         if request.receipt_due_at:
             # The law asks the controller to confirm receipt (CCPA: within 10 business days).
             await self._activity(definitions.acknowledge_receipt, self._status_change("received"))
-        reason = request.verification_reason or await self._identities_disagree(request)
+        conflict = await self._resolve_identities(request)
+        checked = request.verification_reason or await self._identities_disagree(request)
+        reason = "; ".join(r for r in (checked, conflict) if r) or None
         if reason and not await self._verified(request, reason):
             return await self._close(request)
         await self._set_status("in_progress")
@@ -120,6 +128,24 @@ class RequestWorkflow(OperatorUpdates):
         )
         disagreement = await self._activity(definitions.match_identities, task)
         return f"automatic identity check failed: {disagreement}" if disagreement else None
+
+    async def _resolve_identities(self, request: RequestInput) -> str | None:
+        """Learn every identifier the tenant's identity sources hold for the subject, so every
+        system is searched by all of them; why an operator must verify first when they point at
+        more than one person. The evidence (given, found, where) is sealed by the activity."""
+        if not workflow.patched(RESOLUTION_PATCH):
+            return None
+        given = IdentityResolutionInput(
+            request.request_id,
+            request.tenant,
+            request.request_type,
+            request.subject,
+            request.submitted_at,
+            request.identity_sources,
+        )
+        resolution = await self._activity(definitions.resolve_identities, given)
+        self._linked = resolution.linked
+        return f"{resolution.conflict}: verify they are one person" if resolution.conflict else None
 
     async def _merged_into_earlier(self, request: RequestInput) -> bool:
         """A verified duplicate (same subject, type, details) joins the earlier open request."""
@@ -268,6 +294,7 @@ class RequestWorkflow(OperatorUpdates):
                 request.submitted_at,
                 step,
                 request.details,
+                self._linked,
             ),  # fmt: skip
             id=system_workflow_id(request.request_id, step.system),
         )

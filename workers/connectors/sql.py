@@ -15,6 +15,7 @@ import asyncpg
 from schemas.identity import normalise_identity, same_identity
 from schemas.periods import add_iso_period
 from workers.connectors.base import (
+    ANONYMISED,
     BatchResult,
     BatchSubject,
     Connector,
@@ -100,6 +101,28 @@ class SqlConnector(Connector):
                 changed[table.strip('"')] = int(status.split()[-1])
         outcome = "anonymised" if any(changed.values()) else "not_found"
         return ConnectorResult(outcome, evidence={"anonymised_by_table": changed, "columns": sorted(wanted)})
+
+    async def linked_identities(self, task: SystemTaskInput) -> dict[str, list[str]]:
+        """Identity resolution: every identifier the rows found by the subject's identities hold,
+        by kind, read from each table's ``match`` columns (the kinds the table is searched by)."""
+        pool = await self._pool(task)
+        linked: dict[str, list[str]] = {}
+        for spec, (table, condition, params) in self._specs_with_filters(task):
+            kinds = dict(spec["match"])
+            selected = ", ".join(
+                f"{identifier(column)} AS {identifier('k_' + kind)}" for kind, column in kinds.items()
+            )
+            for row in await pool.fetch(
+                f"SELECT DISTINCT {selected} FROM {table} WHERE {condition}", *params
+            ):
+                for kind in kinds:
+                    held = row[f"k_{kind}"]
+                    value = normalise_identity(kind, str(held)) if held is not None else ""
+                    if value in ("", ANONYMISED):
+                        continue
+                    if value not in linked.setdefault(kind, []):
+                        linked[kind].append(value)
+        return linked
 
     async def identities_disagree(self, task: SystemTaskInput) -> str | None:
         """Every record found by any identity must carry the other identities given, where it holds them."""
@@ -223,7 +246,7 @@ class SqlConnector(Connector):
     ) -> list[tuple[dict[str, Any], tuple[str, str, list[str]]]]:
         found = []
         for spec in task.step.connector.get("tables", []):
-            condition, params = subject_filter(task.subject, spec["match"])
+            condition, params = subject_filter(task.identities(), spec["match"])
             if condition:
                 found.append((spec, (identifier(spec["table"]), condition, params)))
         return found
