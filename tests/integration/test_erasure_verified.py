@@ -57,6 +57,15 @@ async def test_erasure_by_email_only_finds_and_erases_what_is_held_by_customer_i
     await stack.reseed()
     assert all((await _bruno_left(stack)).values()), "the sandbox must hold Bruno everywhere first"
     assert _bruno_recording(stack)
+    # The marketing tool (asynchronous, on Kafka) knows him by his phone number only.
+    conn = await stack.db("sandbox_upjunoo_marketing")
+    try:
+        await conn.execute(
+            "INSERT INTO contacts (contact_id, phone, purposes, opted_in_at)"
+            " VALUES ('M-BRU-T', '+2430810000002', ARRAY['marketing'], now()) ON CONFLICT DO NOTHING"
+        )
+    finally:
+        await conn.close()
 
     request = rights_request("erasure", BRUNO, jurisdiction="CD")
     await stack.publish(request)
@@ -80,9 +89,16 @@ async def test_erasure_by_email_only_finds_and_erases_what_is_held_by_customer_i
         assert verification["remaining"] == 0, name
         assert verification["checked_at"] >= view["submitted_at"][:10]
     # A system that confirms on its own says it verified, or that it could not be checked.
+    # A partner that confirms without a check of its own: recorded as not checked.
     assert systems["notify-partner-cd"]["outcome"] == "erased"
     assert systems["notify-partner-cd"]["verification"]["checked"] is False
-    assert systems["marketing_list"]["outcome"] == "not_found", "Bruno never was on the marketing list"
+    # The asynchronous tool searched by the phone identity resolution found, and proved its erasure.
+    assert systems["marketing_list"]["outcome"] == "erased"
+    assert systems["marketing_list"]["verification"]["remaining"] == 0
+    left = await stack.fetch(
+        "sandbox_upjunoo_marketing", "SELECT 1 FROM contacts WHERE contact_id = 'M-BRU-T'"
+    )
+    assert left == []
     assert systems["crm"]["located"] == 2, "his customer row, and his address found through the customer id"
 
     # The evidence says which identifiers were used, by kind and where found; never the values.
@@ -116,6 +132,8 @@ async def _verifyco_seed(stack: RunningStack) -> None:
             INSERT INTO verify_tickets VALUES ('VT-1', 'V-EVE-001', 'eve@example.org', 'my parcel is late')
                 ON CONFLICT (ticket_id) DO UPDATE SET customer_id = EXCLUDED.customer_id,
                     requester_email = EXCLUDED.requester_email, body = EXCLUDED.body;
+            -- A system that accepts a delete and keeps the row: only looking again tells.
+            CREATE OR REPLACE RULE tickets_never_deleted AS ON DELETE TO verify_tickets DO INSTEAD NOTHING;
             """
         )
     finally:
@@ -138,8 +156,8 @@ async def _system_view(stack: RunningStack, request_id: str, system: str, until:
 async def test_a_system_that_leaves_the_person_behind_is_not_erased_and_stays_open(
     stack: RunningStack,
 ) -> None:
-    """The anonymisation rule forgets ``customer_id``: the ticket is still Eve's (found by the
-    customer id identity resolution linked to her e-mail), so the system is not ``anonymised``."""
+    """The ticket system takes the delete and keeps the row (found again by the customer id
+    identity resolution linked to Eve's e-mail): the system is not ``erased``, it stays open."""
     await _verifyco_seed(stack)
     request = rights_request("erasure", {"email": "eve@example.org"}, tenant="verifyco", jurisdiction="BE")
     await stack.publish(request)
@@ -153,12 +171,12 @@ async def test_a_system_that_leaves_the_person_behind_is_not_erased_and_stays_op
         "tickets",
         lambda s: (s["verification"] or {}).get("remaining", 0) > 0 and s["attempts"] >= 2,
     )
-    assert tickets["outcome"] == "pending", "anything left is not anonymised"
+    assert tickets["outcome"] == "pending", "anything left is not erased"
     assert tickets["verification"]["remaining"] == 1
-    assert "remain after anonymise" in tickets["error"]
+    assert "remain after erase" in tickets["error"]
     assert tickets["request_status"] == "in_progress", "the request stays open while a system is"
     left = await stack.fetch("sandbox_testco_crm", "SELECT * FROM verify_tickets WHERE ticket_id = 'VT-1'")
-    assert left[0]["customer_id"] == "V-EVE-001" and left[0]["requester_email"] is None
+    assert left[0]["customer_id"] == "V-EVE-001"
 
     status, _ = await stack.api("POST", f"/v1/requests/{rid}/cancellation", {"reason": "test over"})
     assert status == 200

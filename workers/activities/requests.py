@@ -128,7 +128,7 @@ class RequestActivities:
         so it is tried again with backoff and stays pending for reminders and alerts."""
         step = task.step
         try:
-            remaining = await connector.locate(task)
+            remaining = await connector.remaining(task)
         except ConnectorError as exc:
             raise_connector_error(exc)
         verification: dict[str, Any] = {"remaining": remaining, "checked_at": now()}

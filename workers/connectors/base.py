@@ -123,6 +123,11 @@ class Connector(ABC):
     async def locate(self, task: SystemTaskInput) -> int:
         """How many of the subject's records the system holds now."""
 
+    async def remaining(self, task: SystemTaskInput) -> int:
+        """How many of the subject's records are left after the step erased or anonymised them,
+        looked for again by every identifier known (the proof an erasure is asked for)."""
+        return await self.locate(task)
+
     @abstractmethod
     async def export(self, task: SystemTaskInput) -> ConnectorResult:
         """Collect the subject's records (access, portability)."""

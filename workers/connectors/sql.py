@@ -7,6 +7,7 @@ children come before their parents on delete.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +50,21 @@ class SqlConnector(Connector):
         for table, condition, params in self._tables(task):
             total += int(await pool.fetchval(f"SELECT count(*) FROM {table} WHERE {condition}", *params))
         return total
+
+    async def remaining(self, task: SystemTaskInput) -> int:
+        """After anonymisation a row is no longer the subject's once the columns the rule anonymises
+        no longer name them: only those of each table's ``match`` columns are searched again (a
+        parcel's sender id is not the recipient's identity). Erasure: every identifier."""
+        if task.step.action != "anonymise":
+            return await self.locate(task)
+        anonymised = set(task.step.rule.get("anonymise_columns", []))
+        tables = []
+        for spec in task.step.connector.get("tables", []):
+            match = {kind: column for kind, column in spec["match"].items() if column in anonymised}
+            if match:
+                tables.append({**spec, "match": match})
+        connector = {**task.step.connector, "tables": tables}
+        return await self.locate(replace(task, step=replace(task.step, connector=connector)))
 
     async def export(self, task: SystemTaskInput) -> ConnectorResult:
         """The subject's rows; only the rule's ``columns`` when it names them (portability)."""
