@@ -18,6 +18,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 from orchestrator.workflows import rules, search
 from orchestrator.workflows.escalation import next_checkpoint
@@ -143,7 +144,12 @@ class RequestWorkflow(OperatorUpdates):
             request.submitted_at,
             request.identity_sources,
         )
-        resolution = await self._activity(definitions.resolve_identities, given)
+        try:
+            resolution = await self._activity(definitions.resolve_identities, given)
+        except ActivityError as err:
+            # A broken identity source (a pack error no retry mends): an operator checks the
+            # identities by hand; approved, the request runs on those given.
+            return f"identity resolution failed ({err.cause or err}): verify the identities given"
         self._linked = resolution.linked
         return f"{resolution.conflict}: verify they are one person" if resolution.conflict else None
 

@@ -104,6 +104,7 @@ class Activities:
         self.retention: list[SystemResult] = []  # erase_after_retention answers, in order; then erased
         self.consent: dict[str, str] = {}  # apply_consent_batch outcome per system (default withdrawn)
         self.resolution = IdentityResolution()  # what resolve_identities answers
+        self.resolution_broken = False  # resolve_identities fails as a broken pack does
         self._blocks: list[tuple[str, Callable[[Any], bool], asyncio.Event]] = []
 
     # -- test side ------------------------------------------------------------------------
@@ -171,6 +172,8 @@ class Activities:
     @activity.defn(name=name_of(definitions.resolve_identities))
     async def resolve_identities(self, given: IdentityResolutionInput) -> IdentityResolution:
         await self._enter(definitions.resolve_identities, given)
+        if self.resolution_broken:
+            raise ApplicationError("invalid SQL identifier", type="ConnectorConfigError", non_retryable=True)
         return self.resolution
 
     @activity.defn(name=name_of(definitions.discard_identity_document))

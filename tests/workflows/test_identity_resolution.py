@@ -106,3 +106,24 @@ async def test_identities_pointing_at_two_people_denied_touch_no_system(harness:
 
     assert outcome.status == "rejected"
     assert not acts.args(definitions.apply_system_action)
+
+
+async def test_a_broken_identity_source_waits_for_an_operator_and_runs_on_the_identities_given(
+    harness: Harness,
+) -> None:
+    acts = harness.activities
+    acts.resolution_broken = True
+    handle = await harness.start_request(request_input("erasure", ("crm",), identity_sources=[CRM_SOURCE]))
+    await eventually(
+        lambda: "awaiting_verification" in [c.status for c in acts.args(definitions.record_request_status)],
+        "the request to wait for verification",
+    )
+    waiting = await handle.query(RequestWorkflow.state)
+    assert waiting.reason is not None and waiting.reason.startswith("identity resolution failed")
+
+    await handle.execute_update(RequestWorkflow.verify, OperatorDecision(DPO, "approve", "checked by phone"))
+    outcome = await result(handle)
+
+    assert outcome.status == "completed"
+    (task,) = acts.args(definitions.apply_system_action)
+    assert task.linked == {}

@@ -238,6 +238,7 @@ class RequestActivities:
                 task.step.system, task.step.action, "retained", retained_until=done.retained_until
             )
         evidence = {**done.evidence, "erased_when_retention_ended": now()}
+        evidence["verification"] = await self._verify(task, connector)
         await self._ledger.end_retention(task.request_id, task.step.system, evidence)
         result = SystemResult(task.step.system, task.step.action, "erased", now(), evidence=evidence)
         await self._evidence.publish_outcome(task.request_id, task.tenant, task.request_type, result)
