@@ -96,8 +96,10 @@ async def serve_api(settings: Settings) -> None:
 async def serve_sandbox(settings: Settings) -> None:
     from infra.sandbox.async_system import serve
     from infra.sandbox.partners import start_partners
+    from infra.sandbox.saas import start_saas
 
     partners = await start_partners(settings.sandbox_dir)
+    partners += await start_saas(settings.sandbox_dir, settings.secrets_dir)
     task = asyncio.create_task(serve(settings))
     waiter = asyncio.create_task(_until_terminated())
     done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)

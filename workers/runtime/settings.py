@@ -107,6 +107,11 @@ class Settings:
         return Path(_env("PRIVACY_SANDBOX_DIR", str(self.state_dir / "sandbox"))).resolve()
 
     @property
+    def secrets_dir(self) -> Path:
+        """Where ``file:NAME`` secret references of HTTP systems are read (files mode 0600)."""
+        return Path(_env("PRIVACY_SECRETS_DIR", str(self.state_dir / "secrets"))).resolve()
+
+    @property
     def log_dir(self) -> Path:
         return self.state_dir / "logs"
 
