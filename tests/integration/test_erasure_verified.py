@@ -84,7 +84,7 @@ async def test_erasure_by_email_only_finds_and_erases_what_is_held_by_customer_i
 
     # Proven, not assumed: each system that erased or anonymised was searched again by every
     # identifier known, and nothing was left.
-    for name in ("crm", "call_recordings", "support_conversations"):
+    for name in ("crm", "call_recordings", "support_conversations", "support_desk"):
         verification = systems[name]["verification"]
         assert verification["remaining"] == 0, name
         assert verification["checked_at"] >= view["submitted_at"][:10]
