@@ -10,7 +10,9 @@ import json
 import time
 from typing import Any
 
-from tests.integration.conftest import RunningStack, rights_request
+import aiohttp
+
+from tests.integration.conftest import TOKENS, RunningStack, rights_request
 
 BRUNO = {"email": "bruno@example.org"}
 BRUNO_IDENTIFIERS = ("bruno@example.org", "C-BRU-002", "2430810000002", "Bruno Kabila")
@@ -181,3 +183,29 @@ async def test_a_system_that_leaves_the_person_behind_is_not_erased_and_stays_op
     status, _ = await stack.api("POST", f"/v1/requests/{rid}/cancellation", {"reason": "test over"})
     assert status == 200
     await stack.wait_status(rid, "cancelled")
+
+
+async def test_access_by_email_only_reports_all_of_bruno_and_says_which_identifiers_were_used(
+    stack: RunningStack,
+) -> None:
+    await stack.reseed()
+    request = rights_request("access", BRUNO, jurisdiction="CD")
+    await stack.publish(request)
+    await stack.closed(request["request_id"])
+    status, report = await stack.api("GET", f"/v1/requests/{request['request_id']}/report")
+    assert status == 200
+
+    systems = report["systems"]
+    crm_tables = sorted(r["table"] for r in systems["crm"]["records"])
+    assert crm_tables == ["addresses", "customers"], "his address is held by customer id only"
+    assert [r["file_path"] for r in systems["call_recordings"]["records"]] == ["bruno-courier-0001.wav"]
+    assert systems["crm"]["done"]["action"] == "export"
+    assert report["identifiers"] == {
+        "given": {"email": 1},
+        "found": {"customer_id": {"count": 1, "sources": ["crm"]}, "phone": {"count": 1, "sources": ["crm"]}},
+    }
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {TOKENS['dpo']}"}) as http:
+        url = f"{stack.settings.api_url}/v1/requests/{request['request_id']}/report?format=html"
+        async with http.get(url) as response:
+            page = await response.text()
+    assert "Your data was searched for by" in page and "customer_id: 1 found in crm" in page
