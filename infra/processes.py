@@ -1,7 +1,9 @@
 """Background processes the stack starts: pid files, logs, health waits, and stopping only ours.
 
 Each process runs in its own session (process group) with its pid in ``<state>/pids`` and its
-output in ``<state>/logs``; ``stop`` signals only process groups recorded there.
+output in ``<state>/logs``; ``stop`` signals only process groups recorded there. A spec with
+``keep_up`` runs under ``infra.keeper`` (in the same group), which restarts it when it crashes
+and writes its restarts and last exit to ``<state>/run/<name>.keeper.json``.
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from infra.keeper import KeeperStatus, read_status
 
 
 class StackError(RuntimeError):
@@ -31,6 +36,7 @@ class ProcessSpec:
     stop_signal: int = signal.SIGTERM
     ready: Callable[[], bool] | None = None  # beyond the port accepting connections
     port_hint: str = ""  # the environment variable that moves this port
+    keep_up: bool = False  # restarted with backoff when it crashes (infra.keeper)
 
 
 def port_open(host: str, port: int, timeout: float = 0.3) -> bool:
@@ -54,6 +60,13 @@ class ProcessSupervisor:
 
     def pid_file(self, name: str) -> Path:
         return self.pid_dir / f"{name}.pid"
+
+    def keeper_file(self, name: str) -> Path:
+        return self.state_dir / "run" / f"{name}.keeper.json"
+
+    def keeper_status(self, name: str) -> KeeperStatus | None:
+        """Restarts and last exit of a kept-up process, or None if it has no keeper."""
+        return read_status(self.keeper_file(name))
 
     def pid(self, name: str) -> int | None:
         """The recorded pid of ``name`` if that process is still alive."""
@@ -95,10 +108,15 @@ class ProcessSupervisor:
         self.pid_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{spec.name}.log"
+        argv = spec.argv
+        if spec.keep_up:
+            self.keeper_file(spec.name).parent.mkdir(parents=True, exist_ok=True)
+            self.keeper_file(spec.name).unlink(missing_ok=True)
+            argv = [sys.executable, "-m", "infra.keeper", str(self.keeper_file(spec.name)), "--", *argv]
         with open(log_path, "ab") as log:
             try:
                 process = subprocess.Popen(
-                    spec.argv,
+                    argv,
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -119,10 +137,13 @@ class ProcessSupervisor:
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 self.pid_file(spec.name).unlink(missing_ok=True)
-                raise StackError(
-                    f"{spec.name} exited with code {process.returncode} while starting; "
-                    f"see {log_path}:\n{_tail(log_path)}"
+                kept = self.keeper_status(spec.name) if spec.keep_up else None
+                what = (
+                    f"will not stay up ({kept.restarts} restarts, last exit {kept.last_exit})"
+                    if kept and kept.state == "gave_up"
+                    else f"exited with code {process.returncode} while starting"
                 )
+                raise StackError(f"{spec.name} {what}; see {log_path}:\n{_tail(log_path)}")
             if self._healthy(spec):
                 return
             time.sleep(0.2)

@@ -23,6 +23,7 @@ def service_spec(settings: Settings, name: str) -> ProcessSpec:
         env={"PRIVACY_STATE_DIR": str(settings.state_dir), "PYTHONUNBUFFERED": "1"},
         ready=lambda: _ready_file(settings, name).exists(),
         port_hint="PRIVACY_API_PORT" if name == "api" else "",
+        keep_up=True,
     )
 
 

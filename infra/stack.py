@@ -1,7 +1,9 @@
 """The embedded real stack: PostgreSQL, the Tansu Kafka-protocol broker, the Temporal dev server.
 
 ``up`` is idempotent (running parts are left alone), ``down`` stops only what ``up`` recorded,
-``status`` says what runs where. Ports come from ``workers.runtime.settings`` (environment variables).
+``status`` says what runs where. ``up`` returns once each server is really ready
+(``infra.readiness``: a query answered, the namespace described, metadata answered).
+Ports come from ``workers.runtime.settings`` (environment variables).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from infra.binaries import postgres_bindir, tansu_broker, temporal_cli
 from infra.processes import ProcessSpec, ProcessSupervisor, StackError, port_open
+from infra.readiness import broker_ready, postgres_ready, temporal_ready
 from workers.runtime.settings import Settings
 
 INFRA_PARTS = ("postgres", "broker", "temporal")
@@ -75,6 +78,7 @@ class Stack:
                 "full_page_writes=off",
             ],
             port=s.pg_port,
+            ready=lambda: postgres_ready(s.pg_host, s.pg_port, s.pg_user),
             user=user,
             stop_signal=signal.SIGINT,
             port_hint="PRIVACY_PG_PORT",
@@ -97,6 +101,7 @@ class Stack:
                 "memory://tansu/",
             ],
             port=s.kafka_port,
+            ready=lambda: broker_ready(s.kafka_bootstrap),
             port_hint="PRIVACY_KAFKA_PORT",
         )
 
@@ -136,7 +141,10 @@ class Stack:
             name="temporal",
             argv=argv,
             port=s.temporal_port,
-            ready=lambda: port_open(s.temporal_host, s.temporal_ui_port),
+            ready=lambda: (
+                port_open(s.temporal_host, s.temporal_ui_port)
+                and temporal_ready(s.temporal_address, s.temporal_namespace)
+            ),
             port_hint="PRIVACY_TEMPORAL_PORT",
         )
 

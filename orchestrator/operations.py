@@ -11,13 +11,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from orchestrator.workflows.models import (
     ConfirmationSignal,
     OperatorDecision,
     RequestState,
+    RetrySignal,
     request_workflow_id,
     system_workflow_id,
 )
@@ -35,9 +36,10 @@ class NotFound(LookupError):
 
 
 class Operations:
-    def __init__(self, client: Client, ledger: Ledger) -> None:
+    def __init__(self, client: Client, ledger: Ledger, ref_key: bytes) -> None:
         self._client = client
         self._ledger = ledger
+        self._ref_key = ref_key  # keys subject references (schemas.identity.subject_refs)
 
     async def _update(self, request_id: str, update: str, decision: OperatorDecision) -> RequestState:
         if not await self._ledger.has_request(request_id):
@@ -97,13 +99,45 @@ class Operations:
             actor, "confirm_system", request_id, note, {"system": system, "outcome": outcome}
         )
 
+    async def retry_system(self, request_id: str, system: str, actor: str, reason: str) -> str:
+        """Try a failed system again: its own workflow when it still waits (a connector
+        failure), else the request's, which starts a new one (its workflow was terminated or
+        timed out). Returns which of the two was asked."""
+        if not reason.strip():
+            raise ActionRefused("a retry needs a reason (audited)")
+        if await self._ledger.system_result(request_id, system) is None:
+            raise NotFound(f"request {request_id} has no system {system!r}")
+        child = self._client.get_workflow_handle(system_workflow_id(request_id, system))
+        try:
+            running = (await child.describe()).status == WorkflowExecutionStatus.RUNNING
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            running = False
+        if running:
+            await child.signal("retry", RetrySignal(reason))
+            asked = "system workflow"
+        else:
+            request = self._client.get_workflow_handle(request_workflow_id(request_id))
+            try:
+                await request.signal("retry_system", RetrySignal(reason, system))
+            except RPCError as err:
+                if err.status == RPCStatusCode.NOT_FOUND:
+                    raise ActionRefused("the request is closed: nothing to retry") from err
+                raise
+            asked = "request workflow"
+        await self._ledger.audit.record(actor, "retry_system", request_id, reason, {"system": system})
+        return asked
+
     async def place_hold(self, tenant: str, subject: dict[str, str], actor: str, reason: str) -> str:
         """A legal hold on a subject: their erasures wait until it is released."""
         if not subject:
             raise ActionRefused("a hold needs at least one identity of the subject")
         if not reason.strip():
             raise ActionRefused("a hold needs its legal reason (e.g. judicial proceedings)")
-        hold_id = await self._ledger.holds.place(tenant, subject_refs(tenant, subject), reason, actor)
+        hold_id = await self._ledger.holds.place(
+            tenant, subject_refs(self._ref_key, tenant, subject), reason, actor
+        )
         await self._ledger.audit.record(
             actor, "place_hold", None, reason, {"hold_id": hold_id, "tenant": tenant}
         )
@@ -136,8 +170,9 @@ class Directives:
     the directive, so notifying a death twice never makes a second request.
     """
 
-    def __init__(self, ledger: Ledger, packs: dict[str, Any], publish: Any) -> None:
+    def __init__(self, ledger: Ledger, packs: dict[str, Any], publish: Any, ref_key: bytes) -> None:
         self._ledger = ledger
+        self._ref_key = ref_key
         self._packs = packs
         self._publish = publish  # async (topic, key, value) -> None
 
@@ -159,7 +194,7 @@ class Directives:
         if not subject:
             raise ActionRefused("a directive needs at least one identity of the subject")
         directive_id = await self._ledger.directives.record(
-            tenant, subject_refs(tenant, subject), subject, request_type, beneficiary, actor
+            tenant, subject_refs(self._ref_key, tenant, subject), subject, request_type, beneficiary, actor
         )
         await self._ledger.audit.record(
             actor, "record_directive", None, beneficiary, {"directive_id": directive_id}
@@ -179,7 +214,9 @@ class Directives:
             )
         pack = self._packs[tenant]
         request_ids = []
-        for directive in await self._ledger.directives.for_subject(tenant, subject_refs(tenant, subject)):
+        for directive in await self._ledger.directives.for_subject(
+            tenant, subject_refs(self._ref_key, tenant, subject)
+        ):
             request_id = str(
                 uuid.uuid5(uuid.NAMESPACE_URL, f"post-mortem-directive:{directive['directive_id']}")
             )

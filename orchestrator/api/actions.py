@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from orchestrator.api.auth import PRINCIPAL, require
+from orchestrator.api.bodies import BadBody, is_uuid, read_json, subject_of, text_of
 from orchestrator.operations import ActionRefused, Directives, NotFound, Operations
 
 OPERATIONS = web.AppKey("operations", Operations)
@@ -29,10 +30,13 @@ def action(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]
 
     async def wrapped(request: web.Request) -> web.Response:
         actor = request[PRINCIPAL].name
+        for name in ("request_id", "hold_id"):  # ids the ledger keeps as UUIDs
+            if name in request.match_info and not is_uuid(request.match_info[name]):
+                return _error(404, f"no such {name.removesuffix('_id')}: {name} must be a UUID")
         try:
-            body = await request.json() if request.can_read_body else {}
-        except json.JSONDecodeError as exc:
-            return _error(400, f"body is not JSON: {exc}")
+            body = await read_json(request)
+        except BadBody as exc:
+            return _error(400, str(exc))
         if not isinstance(body, dict):
             return _error(400, "body must be a JSON object")
         try:
@@ -102,10 +106,8 @@ async def system_confirmation(request: web.Request, ops: Operations, actor: str,
 
 @action
 async def place_hold(request: web.Request, ops: Operations, actor: str, body: dict[str, Any]) -> Any:
-    subject = body["subject"]
-    if not isinstance(subject, dict):
-        raise TypeError("subject must be an object of identities")
-    return {"hold_id": await ops.place_hold(body["tenant"], subject, actor, _reason(body))}
+    subject = subject_of(body)
+    return {"hold_id": await ops.place_hold(text_of(body, "tenant"), subject, actor, _reason(body))}
 
 
 @action
@@ -128,15 +130,13 @@ async def _directive_action(request: web.Request, what: str) -> web.Response:
     @action
     async def run(request: web.Request, ops: Operations, actor: str, body: dict[str, Any]) -> Any:
         directives = request.app[DIRECTIVES]
-        subject = body["subject"]
-        if not isinstance(subject, dict):
-            raise TypeError("subject must be an object of identities")
+        subject, tenant = subject_of(body), text_of(body, "tenant")
         if what == "record":
             directive_id = await directives.record(
-                body["tenant"], subject, body["request_type"], str(body.get("beneficiary", "")), actor
+                tenant, subject, text_of(body, "request_type"), str(body.get("beneficiary", "")), actor
             )
             return {"directive_id": directive_id}
-        return {"request_ids": await directives.notify_death(body["tenant"], subject, actor, _reason(body))}
+        return {"request_ids": await directives.notify_death(tenant, subject, actor, _reason(body))}
 
     return await run(request)
 

@@ -9,16 +9,17 @@ Identities in the check are compared as pseudonymous references; they are neithe
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
 from orchestrator.api.auth import require
+from orchestrator.api.bodies import BadBody, read_json
 from schemas.identity import subject_refs
 from workers.ledger import Ledger
 
 CONSENT_LEDGER = web.AppKey("consent_ledger", Ledger)
+SUBJECT_REF_KEY = web.AppKey("subject_ref_key", bytes)
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -43,13 +44,13 @@ def _check_body(body: Any) -> str | None:
 
 async def check_suppression(request: web.Request) -> web.Response:
     try:
-        body = await request.json()
-    except json.JSONDecodeError as exc:
-        return _error(400, f"body is not JSON: {exc}")
+        body = await read_json(request)
+    except BadBody as exc:
+        return _error(400, str(exc))
     problem = _check_body(body)
     if problem:
         return _error(400, problem)
-    refs = subject_refs(body["tenant"], body["subject"])
+    refs = subject_refs(request.app[SUBJECT_REF_KEY], body["tenant"], body["subject"])
     found = await request.app[CONSENT_LEDGER].consent.suppressed(body["tenant"], refs, body.get("purposes"))
     return web.json_response({"suppressed": bool(found), "suppressions": found})
 
@@ -62,7 +63,8 @@ async def consent_evidence(request: web.Request) -> web.Response:
     return web.json_response({"event_id": event_id, "systems": evidence})
 
 
-def add_consent_routes(app: web.Application, ledger: Ledger) -> None:
+def add_consent_routes(app: web.Application, ledger: Ledger, ref_key: bytes) -> None:
     app[CONSENT_LEDGER] = ledger
+    app[SUBJECT_REF_KEY] = ref_key
     app.router.add_post("/v1/suppressions/check", require("viewer", check_suppression))
     app.router.add_get("/v1/consent/{event_id}", require("viewer", consent_evidence))

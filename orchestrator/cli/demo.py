@@ -6,7 +6,9 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -51,10 +53,35 @@ async def publish(
         await producer.stop()
 
 
+class ServiceDown(RuntimeError):
+    """A service the demo needs stopped and will not come back; the message says which and why."""
+
+
+def services_down(settings: Settings) -> list[str]:
+    """Our services that are not running (their keeper gave up, or nothing runs), with why."""
+    from infra.processes import ProcessSupervisor
+    from infra.services import SERVICES
+
+    supervisor = ProcessSupervisor(settings.state_dir)
+    problems = []
+    for name in SERVICES:
+        if supervisor.pid(name) is not None:
+            continue
+        kept = supervisor.keeper_status(name)
+        why = f" after {kept.restarts} restart(s), last exit {kept.last_exit}" if kept else ""
+        problems.append(f"{name} is down{why}; see {settings.log_dir / f'{name}.log'}")
+    return problems
+
+
 async def wait_closed(
-    ledger: Ledger, request_ids: list[str], timeout: float, progress: bool = True
+    ledger: Ledger,
+    request_ids: list[str],
+    timeout: float,
+    progress: bool = True,
+    watch: Callable[[], list[str]] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Poll the ledger until every request is terminal or ``timeout`` passes."""
+    """Poll the ledger until every request is terminal or ``timeout`` passes; ``watch`` names
+    services that will not stay up (ServiceDown then, instead of waiting on)."""
     deadline = time.monotonic() + timeout
     found: dict[str, dict[str, Any]] = {}
     shown = -1
@@ -71,6 +98,9 @@ async def wait_closed(
             if progress:
                 print()
             return found
+        problems = watch() if watch else []
+        if problems:
+            raise ServiceDown("; ".join(problems))
         await asyncio.sleep(0.5)
 
 
@@ -82,10 +112,16 @@ async def run_demo(settings: Settings, timeout: float = 180) -> int:
         access_chloe = rights_request("upjunoo", "access", CHLOE, "CA")
         print("Submitting demo requests on", REQUESTS_TOPIC, "...")
         await publish(settings, [access_ada, access_chloe, b'{"request_id": "not json'])
-        first = await wait_closed(ledger, [access_ada["request_id"], access_chloe["request_id"]], timeout)
-        erase_ada = rights_request("upjunoo", "erasure", ADA, "CI")
-        await publish(settings, [erase_ada])
-        second = await wait_closed(ledger, [erase_ada["request_id"]], timeout)
+        watch = partial(services_down, settings)
+        try:
+            first = await wait_closed(ledger, [access_ada["request_id"], access_chloe["request_id"]], timeout,
+                                      watch=watch)  # fmt: skip
+            erase_ada = rights_request("upjunoo", "erasure", ADA, "CI")
+            await publish(settings, [erase_ada])
+            second = await wait_closed(ledger, [erase_ada["request_id"]], timeout, watch=watch)
+        except ServiceDown as down:
+            print(f"\n  a service will not stay up: {down}")
+            return 1
         views = {**first, **second}
         print()
         for request_id, label in (

@@ -60,7 +60,13 @@ def _print_status(settings: Settings) -> None:
     supervisor = ProcessSupervisor(settings.state_dir)
     for name in (*INFRA_PARTS, *SERVICES):
         pid = supervisor.pid(name)
-        print(f"  {name:9} {'running, pid ' + str(pid) if pid else 'stopped'}")
+        line = f"  {name:9} {'running, pid ' + str(pid) if pid else 'stopped'}"
+        kept = supervisor.keeper_status(name)
+        if kept is not None and (kept.restarts or kept.state in ("backing_off", "gave_up")):
+            # A service kept up by infra.keeper: say how often it crashed, and how it last ended.
+            line += f"  ({kept.state}; {kept.restarts} restart(s)"
+            line += f", last exit {kept.last_exit} at {kept.last_exit_at})"
+        print(line)
 
 
 def _where_to_look(settings: Settings) -> None:
@@ -179,6 +185,7 @@ def cmd_request(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from orchestrator.cli.drp import add_drp_commands
     from orchestrator.cli.operator import add_operator_commands
     from orchestrator.cli.partners import add_partner_commands
     from orchestrator.cli.views import add_views_command
@@ -220,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_operator_commands(sub)
     add_partner_commands(sub)
     add_views_command(sub)
+    add_drp_commands(sub)
     return parser
 
 

@@ -38,6 +38,10 @@ def add_operator_commands(sub: Any) -> None:
     confirm.add_argument("system")
     confirm.add_argument("--outcome", required=True)
     confirm.add_argument("--note", default="")
+    retry = command("retry", "try a failed system again (its workflow, or a new one if it was terminated)")
+    retry.add_argument("request_id")
+    retry.add_argument("system")
+    retry.add_argument("--reason", required=True)
     hold = command("hold", "place a legal hold on a subject (blocks erasure until released)")
     hold.add_argument("--tenant", required=True)
     hold.add_argument("--email")
@@ -49,8 +53,13 @@ def add_operator_commands(sub: Any) -> None:
     release.add_argument("--reason", required=True)
     overdue = command("overdue", "list open requests past their due date")
     del overdue
-    audit = command("audit", "show the audit log of a request, or verify the whole chain")
-    audit.add_argument("target", help="a request_id, or 'verify'")
+    audit = command("audit", "show a request's audit log; verify the whole chain; print its head")
+    audit.add_argument(
+        "target", help="a request_id, 'verify', or 'head' (count + last seal, to keep elsewhere)"
+    )
+    audit.add_argument(
+        "--head", metavar="FILE", help="verify: also check the log still holds this exported head"
+    )
 
 
 def run_operator_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -60,21 +69,17 @@ def run_operator_command(args: argparse.Namespace, settings: Settings) -> int:
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from orchestrator.operations import ActionRefused, NotFound, Operations
     from workers.ledger import Ledger
+    from workers.runtime.secrets import secret_keys
     from workers.runtime.temporal_client import connect
 
-    ledger = await Ledger.connect(settings.pg_dsn())
+    keys = secret_keys(settings.state_dir)
+    ledger = await Ledger.connect(settings.pg_dsn(), audit_key=keys.audit)
     try:
         if args.operator == "overdue":
             return _show(await ledger.lookups.overdue())
         if args.operator == "audit":
-            if args.target == "verify":
-                broken = await ledger.audit.verify()
-                for entry in broken:
-                    print(f"entry {entry.seq}: {entry.problem}", file=sys.stderr)
-                print("audit log intact" if not broken else f"audit log BROKEN at {len(broken)} place(s)")
-                return 0 if not broken else 1
-            return _show(await ledger.audit.entries(args.target))
-        ops = Operations(await connect(settings), ledger)
+            return await _audit(ledger, args)
+        ops = Operations(await connect(settings), ledger, keys.subject_ref)
         try:
             return _show(await _act(ops, args))
         except (ActionRefused, NotFound) as exc:
@@ -82,6 +87,31 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             return 1
     finally:
         await ledger.close()
+
+
+async def _audit(ledger: Any, args: argparse.Namespace) -> int:
+    """``audit head`` prints where the log stands (JSON, to keep outside the ledger); ``audit
+    verify [--head FILE]`` checks the chain, and that the log still reaches that head."""
+    from workers.ledger.audit import AuditHead
+
+    if args.target == "head":
+        print((await ledger.audit.head()).to_json())
+        return 0
+    if args.target != "verify":
+        return _show(await ledger.audit.entries(args.target))
+    head = None
+    if args.head:
+        try:
+            with open(args.head, encoding="utf-8") as exported:
+                head = AuditHead.from_json(exported.read())
+        except (OSError, ValueError) as exc:
+            print(f"privacyctl: cannot read the audit head {args.head}: {exc}", file=sys.stderr)
+            return 2
+    broken = await ledger.audit.verify(head)
+    for entry in broken:
+        print(f"entry {entry.seq}: {entry.problem}", file=sys.stderr)
+    print("audit log intact" if not broken else f"audit log BROKEN at {len(broken)} place(s)")
+    return 0 if not broken else 1
 
 
 async def _act(ops: Any, args: argparse.Namespace) -> Any:
@@ -97,6 +127,8 @@ async def _act(ops: Any, args: argparse.Namespace) -> Any:
     if name == "confirm":
         await ops.confirm_system(args.request_id, args.system, args.outcome, args.actor, args.note, {})
         return {"status": "confirmed"}
+    if name == "retry":
+        return {"asked": await ops.retry_system(args.request_id, args.system, args.actor, args.reason)}
     if name == "hold":
         subject = {
             k: v

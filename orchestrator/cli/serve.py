@@ -52,27 +52,39 @@ async def serve_api(settings: Settings) -> None:
     from orchestrator.api.app import create_app
     from orchestrator.api.auth import TokenBook
     from orchestrator.api.callbacks import CallbackGateway
+    from orchestrator.api.drp import DrpGateway
+    from orchestrator.api.drp_notify import StatusNotifier
+    from orchestrator.api.drp_protocol import Directory
     from orchestrator.operations import Directives, Operations
     from orchestrator.policy.packs import load_packs
     from workers.ledger import Ledger
     from workers.runtime.codec import codec_from_environment
     from workers.runtime.events import EventPublisher
     from workers.runtime.metrics import LedgerGauges, metrics_enabled
+    from workers.runtime.secrets import secret_keys
     from workers.runtime.temporal_client import connect
 
-    ledger = await Ledger.connect(settings.pg_dsn())
+    keys = secret_keys(settings.state_dir)
+    ledger = await Ledger.connect(settings.pg_dsn(), audit_key=keys.audit)
     client = await connect(settings, attempts=30)
     publisher = EventPublisher(settings.kafka_bootstrap)
     await publisher.start()
-    directives = Directives(ledger, load_packs(), publisher.publish)
+    packs = load_packs()
+    directives = Directives(ledger, packs, publisher.publish, keys.subject_ref)
+    operations = Operations(client, ledger, keys.subject_ref)
+    drp = DrpGateway(
+        ledger, Directory.from_environment(settings.state_dir), publisher.publish, operations, packs
+    )
     app = create_app(
         ledger,
         TokenBook.from_environment(settings.state_dir),
-        Operations(client, ledger),
+        operations,
         directives,
         codec=codec_from_environment(settings.state_dir),
         ui_origins=[settings.temporal_ui_url, f"http://localhost:{settings.temporal_ui_port}"],
         callbacks=CallbackGateway(ledger, client, settings.callback_base_url, settings.callback_max_age),
+        drp=drp,
+        ref_key=keys.subject_ref,
     )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -81,11 +93,14 @@ async def serve_api(settings: Settings) -> None:
     gauges = None
     if metrics_enabled():
         gauges = asyncio.create_task(LedgerGauges(ledger, every=settings.metrics_seconds).run())
+    # DRP agents' status callbacks follow the ledger (orchestrator/api/drp_notify.py says why).
+    notifier = asyncio.create_task(StatusNotifier(ledger, every=settings.drp_notify_seconds).run())
     mark_ready(settings, "api")
     log.info("API on %s", settings.api_url)
     try:
         await _until_terminated()
     finally:
+        notifier.cancel()
         if gauges is not None:
             gauges.cancel()
         await runner.cleanup()

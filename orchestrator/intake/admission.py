@@ -14,7 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from orchestrator.policy.deadlines import compute_deadline
-from orchestrator.policy.identity import identity_match_step, identity_sources, verification_reason
+from orchestrator.policy.identity import (
+    identity_match_step,
+    identity_sources,
+    second_factor_required,
+    verification_reason,
+)
 from orchestrator.policy.packs import PolicyPack
 from orchestrator.policy.plan import plan_request, supported_rights
 from orchestrator.policy.regions import REGIONS
@@ -34,8 +39,9 @@ class Admission:
     identity_document: str | None = None
 
 
-def admit_request(raw: bytes, packs: dict[str, PolicyPack]) -> Admission:
-    """Raise ContractViolation (malformed_json, schema_violation, unknown_tenant) or admit."""
+def admit_request(raw: bytes, packs: dict[str, PolicyPack], ref_key: bytes) -> Admission:
+    """Raise ContractViolation (malformed_json, schema_violation, unknown_tenant) or admit.
+    ``ref_key`` keys the subject references (``schemas.identity.subject_refs``)."""
     value = decode_and_validate(REQUESTS_TOPIC, raw)
     request = RightsRequest.from_event(value)
     pack = packs.get(request.tenant)
@@ -64,7 +70,7 @@ def admit_request(raw: bytes, packs: dict[str, PolicyPack]) -> Admission:
         controller={**pack.document["controller"], "rights": supported_rights(pack)},
         steps=plan_request(pack, request.type, request.details),
         details=request.details,
-        subject_refs=subject_refs(request.tenant, request.subject),
+        subject_refs=subject_refs(ref_key, request.tenant, request.subject),
         verification_reason=verification_reason(pack, request.verification),
         extendable_until=deadline.extendable_until.isoformat() if deadline.extendable_until else None,
         receipt_due_at=deadline.receipt_due_at.isoformat() if deadline.receipt_due_at else None,
@@ -74,6 +80,7 @@ def admit_request(raw: bytes, packs: dict[str, PolicyPack]) -> Admission:
         absolute_objection_purposes=list(objection.get("absolute_purposes", [])),
         identity_match_step=identity_match_step(pack),
         identity_sources=identity_sources(pack),
+        second_factor_required=second_factor_required(pack),
         transfer_countries=sorted(REGIONS[transfers["only_to"]]) if transfers else None,
         transfer_rule=transfers["citation"] if transfers else "",
         details_digest=hashlib.sha256(json.dumps(request.details, sort_keys=True).encode()).hexdigest(),

@@ -35,6 +35,7 @@ from schemas.models import Confirmation, ConsentChange
 from workers.ledger import Ledger
 from workers.runtime.codec import codec_from_environment
 from workers.runtime.metrics import DLQ_RECORDS
+from workers.runtime.secrets import secret_keys
 from workers.runtime.settings import Settings
 from workers.runtime.temporal_client import connect
 
@@ -49,6 +50,7 @@ class IntakeContext:
     def __init__(self, settings: Settings, packs: dict[str, PolicyPack]) -> None:
         self.settings = settings
         self.packs = packs
+        self.ref_key = secret_keys(settings.state_dir).subject_ref
         self._router: IntakeRouter | None = None
         self._lock = asyncio.Lock()
 
@@ -122,7 +124,7 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
         )
 
     async def handle_request(raw: bytes) -> None:
-        admission = admit_request(raw, context.packs)
+        admission = admit_request(raw, context.packs, context.ref_key)
         router = await retry_transient("connecting to Temporal and PostgreSQL", context.router)
         await retry_transient(
             f"starting request {admission.request.request_id}",
@@ -181,7 +183,7 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
             return
         router = await retry_transient("connecting to Temporal and PostgreSQL", context.router)
         validated = time.perf_counter()
-        for batch, entries in group_changes(changes, context.packs):
+        for batch, entries in group_changes(changes, context.packs, context.ref_key):
             await retry_transient(
                 f"starting consent batch {batch.batch_id}",
                 partial(router.start_consent_batch, batch, entries),

@@ -38,6 +38,13 @@ def verification_reason(pack: PolicyPack, verification: dict[str, Any]) -> str |
     return "; ".join(reasons) or None
 
 
+def second_factor_required(pack: PolicyPack) -> bool:
+    """The pack's ``identity.second_factor_required``: a request naming one identity only (an
+    e-mail anyone could type) must be verified by an operator before it runs."""
+    rule = pack.document.get("identity") or {}
+    return bool(rule.get("second_factor_required", False))
+
+
 def identity_match_step(pack: PolicyPack) -> SystemStep | None:
     """Where the automatic check looks: the pack's ``identity.match_system`` (None: no check)."""
     rule = pack.document.get("identity") or {}

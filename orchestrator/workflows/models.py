@@ -58,6 +58,8 @@ class RequestInput:
     transfer_rule: str = ""  # same subject, type and digest = a duplicate, merged after verification
     # Objections to these purposes are always honoured (direct marketing); others need a decision.
     absolute_objection_purposes: list[str] = field(default_factory=list)
+    # The tenant's identity rule asks for a second factor: one identity alone waits for an operator.
+    second_factor_required: bool = False
     # The systems that link the subject's identifiers to one another (identity resolution).
     identity_sources: list[SystemStep] = field(default_factory=list)
 
@@ -119,9 +121,34 @@ class PartnerStatusUpdate:
 
 @dataclass
 class RetrySignal:
-    """An operator asks a failed system to be tried again."""
+    """An operator asks a failed system to be tried again: sent to the system's workflow, or,
+    when that workflow was terminated or timed out, to the request's (``retry_system``) naming
+    the ``system`` to start again."""
 
     reason: str = ""
+    system: str = ""
+
+
+# Events a system's workflow lets its history reach before it continues as new (a partner polled
+# hourly for months would otherwise pile up tens of thousands: Temporal warns at 10,240 events).
+SYSTEM_TASK_HISTORY_LIMIT = 2000
+
+
+@dataclass
+class SystemTaskState:
+    """The whole state of one system's part in a request, carried across continue-as-new."""
+
+    confirmation: ConfirmationSignal | None = None
+    partner_request_id: str | None = None
+    # What the connector said of the system when it acted (None until it has).
+    withdrawable: bool = False
+    signed_callbacks: bool | None = None
+    reminders: int = 0
+    # The pending answer being waited on when the run continued as new: the next run resumes
+    # waiting instead of acting again.
+    waiting: SystemResult | None = None
+    runs_continued: int = 0
+    history_limit: int = SYSTEM_TASK_HISTORY_LIMIT
 
 
 def partner_confirmation(

@@ -18,10 +18,11 @@ from functools import partial
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ChildWorkflowError, is_cancelled_exception
 
 from orchestrator.workflows import rules, search
 from orchestrator.workflows.escalation import next_checkpoint
+from orchestrator.workflows.lost_systems import LostSystems
 from orchestrator.workflows.models import (
     RequestInput,
     RequestOutcome,
@@ -49,6 +50,10 @@ with workflow.unsafe.imports_passed_through():
     )
 
 MAX_REMINDERS = 20
+# The command sequence changed: a child that ends without an answer is recorded failed and
+# waits for an operator, instead of failing the whole request (histories before: unchanged).
+CHILD_LOST_PATCH = "request-child-lost-waits-for-retry"
+SECOND_FACTOR_REASON = "second factor required: only one identity was given, an operator must verify"
 # Requests started before identity resolution existed replay without it.
 RESOLUTION_PATCH = "identity-resolution"
 A = TypeVar("A")
@@ -56,7 +61,7 @@ R = TypeVar("R")
 
 
 @workflow.defn(name="RequestWorkflow")
-class RequestWorkflow(OperatorUpdates):
+class RequestWorkflow(OperatorUpdates, LostSystems):
     @workflow.init
     def __init__(self, request: RequestInput) -> None:
         # The input is kept before any handler runs: an Update sent right after the start is
@@ -66,6 +71,7 @@ class RequestWorkflow(OperatorUpdates):
         self._pending: set[str] = set()
         self._wake = False  # an update changed the due date or cancelled: re-plan timers
         self._children: dict[str, Any] = {}
+        self._retries: dict[str, int] = {}  # retry_system signals per system
         # Identifiers resolution linked to the subject: kept out of RequestState, which operator
         # updates return to the API, so identities never travel back in an answer.
         self._linked: dict[str, list[str]] = {}
@@ -116,9 +122,13 @@ class RequestWorkflow(OperatorUpdates):
         return await self._close(request)
 
     async def _identities_disagree(self, request: RequestInput) -> str | None:
-        """Automatic check: do the identities given all belong to the same record?"""
-        if request.identity_match_step is None or len(request.subject) < 2:
-            return None
+        """Automatic check: do the identities given all belong to the same record? With one
+        identity only and a tenant rule asking for a second factor, the check still runs (the
+        one identity must be known) and the request then waits for an operator to verify.
+        (Histories started before ``second_factor_required`` existed carry False: same commands.)"""
+        one_factor = len(request.subject) < 2 and request.second_factor_required
+        if request.identity_match_step is None or (len(request.subject) < 2 and not one_factor):
+            return SECOND_FACTOR_REASON if one_factor else None
         task = SystemTaskInput(
             request.request_id,
             request.tenant,
@@ -128,7 +138,9 @@ class RequestWorkflow(OperatorUpdates):
             request.identity_match_step,
         )
         disagreement = await self._activity(definitions.match_identities, task)
-        return f"automatic identity check failed: {disagreement}" if disagreement else None
+        if disagreement:
+            return f"automatic identity check failed: {disagreement}"
+        return SECOND_FACTOR_REASON if one_factor else None
 
     async def _resolve_identities(self, request: RequestInput) -> str | None:
         """Learn every identifier the tenant's identity sources hold for the subject, so every
@@ -290,22 +302,29 @@ class RequestWorkflow(OperatorUpdates):
         await asyncio.gather(*tasks)
 
     async def _run_child(self, request: RequestInput, step: Any) -> None:
-        handle = await workflow.start_child_workflow(
-            SystemTaskWorkflow.run,
-            SystemTaskInput(
-                request.request_id,
-                request.tenant,
-                request.request_type,
-                request.subject,
-                request.submitted_at,
-                step,
-                request.details,
-                self._linked,
-            ),  # fmt: skip
-            id=system_workflow_id(request.request_id, step.system),
-        )
-        self._children[step.system] = handle
-        result: SystemResult = await handle
+        task = SystemTaskInput(
+            request.request_id,
+            request.tenant,
+            request.request_type,
+            request.subject,
+            request.submitted_at,
+            step,
+            request.details,
+            linked=self._linked,
+        )  # fmt: skip
+        while True:
+            handle = await workflow.start_child_workflow(
+                SystemTaskWorkflow.run, task, id=system_workflow_id(request.request_id, step.system)
+            )
+            self._children[step.system] = handle
+            try:
+                result: SystemResult = await handle
+                break
+            except ChildWorkflowError as err:
+                if is_cancelled_exception(err) or not workflow.patched(CHILD_LOST_PATCH):
+                    raise
+                # Terminated or timed out: it will never answer (see lost_systems).
+                await self._child_lost(request, step, err)
         self._state.results[step.system] = result
         self._pending.discard(step.system)
 

@@ -2,17 +2,23 @@
 
 A child workflow per system keeps each history small and lets the fan-out run wide; its
 id is derived from (request, system), so the intake can route a late confirmation to it.
+A system that answers after months (a partner polled every ``poll_every``, reminders) would
+grow a long history: past ``SystemTaskState.history_limit`` events, or when Temporal suggests
+it, the run continues as new, carrying its whole state (one dataclass) to the next run, under
+the same workflow id (signals, updates and the parent's wait follow it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from datetime import timedelta
 from functools import partial
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.converter import value_to_type
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 from temporalio.workflow import ParentClosePolicy
 
@@ -20,6 +26,7 @@ from orchestrator.workflows.models import (
     ConfirmationSignal,
     PartnerStatusUpdate,
     RetrySignal,
+    SystemTaskState,
     partner_confirmation,
 )
 from orchestrator.workflows.retention import RetentionExpiryWorkflow, retention_workflow_id
@@ -32,35 +39,47 @@ with workflow.unsafe.imports_passed_through():
     from workers.messages.requests import SystemOutcomeInput, SystemResult, SystemTaskInput
 
 
+# The command sequence changed: a long wait now ends its run with continue-as-new. Histories
+# recorded before (replayed by older workers' runs) keep polling in the same run.
+CONTINUE_AS_NEW_PATCH = "system-task-continue-as-new"
+
+
 @workflow.defn(name="SystemTaskWorkflow")
 class SystemTaskWorkflow:
-    def __init__(self) -> None:
-        self._confirmation: ConfirmationSignal | None = None
+    @workflow.init
+    def __init__(self, task: SystemTaskInput) -> None:
+        # Kept before any handler runs: a callback's Update is validated against them. A
+        # continued run finds its predecessor's state in ``task.resume``.
+        self._task = dataclasses.replace(task, resume=None)
+        self._state = value_to_type(SystemTaskState, task.resume) if task.resume else SystemTaskState()
         self._retry_requested = False
-        self._reminders = 0
-        self._task: SystemTaskInput | None = None
-        self._partner_request_id: str | None = None
-        # What the connector said of the system when it acted (None until it has).
-        self._withdrawable = False
-        self._signed_callbacks: bool | None = None
 
     @workflow.run
     async def run(self, task: SystemTaskInput) -> SystemResult:
-        self._task = task
+        task, state = self._task, self._state
         try:
-            result = await self._act(task)
-            while result.outcome == "pending" and self._confirmation is None:
+            # A continued run resumes the wait its predecessor was in; a first run acts.
+            result = state.waiting or await self._act(task)
+            state.waiting = None
+            while result.outcome == "pending" and state.confirmation is None:
+                if self._history_is_long() and workflow.patched(CONTINUE_AS_NEW_PATCH):
+                    await workflow.wait_condition(workflow.all_handlers_finished)
+                    if state.confirmation is None:
+                        state.waiting = result
+                        state.runs_continued += 1
+                        workflow.continue_as_new(dataclasses.replace(task, resume=dataclasses.asdict(state)))
+                    break
                 # An asynchronous system answers on Kafka, a partner by a signed callback, an
                 # operator for a manual step. A reminder (or, for a partner, each polling tick)
                 # asks again: re-sent, or the partner's status read.
                 with contextlib.suppress(TimeoutError):
                     await workflow.wait_condition(
-                        partial(self._answered_or_reminded, self._reminders), timeout=self._poll_every(task)
+                        partial(self._answered_or_reminded, state.reminders), timeout=self._poll_every(task)
                     )
-                if self._confirmation is None:
+                if state.confirmation is None:
                     result = await self._act(task)
         except asyncio.CancelledError:
-            if self._withdrawable or self._signed_callbacks is None:
+            if state.withdrawable or state.signed_callbacks is None:
                 # The request was cancelled: withdraw what was sent (a partner's request), then
                 # end as cancelled. Before the first answer nobody knows what was sent yet: the
                 # connector decides (a system with nothing to withdraw does nothing).
@@ -71,8 +90,8 @@ class SystemTaskWorkflow:
                     retry_policy=RetryPolicy(maximum_attempts=5),
                 )
             raise
-        if self._confirmation is not None:
-            answer = self._confirmation
+        if state.confirmation is not None:
+            answer = state.confirmation
             result = await self._record(
                 task,
                 SystemResult(
@@ -98,6 +117,13 @@ class SystemTaskWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return result
 
+    def _history_is_long(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= self._state.history_limit
+        )
+
     @staticmethod
     def _poll_every(task: SystemTaskInput) -> float | None:
         every = task.step.connector.get("poll_every")
@@ -116,9 +142,10 @@ class SystemTaskWorkflow:
                     start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=CONNECTOR_RETRY,
                 )
-                self._partner_request_id = result.evidence.get("subject_request_id", self._partner_request_id)
-                self._withdrawable = result.withdrawable
-                self._signed_callbacks = result.signed_callbacks
+                state = self._state
+                state.partner_request_id = result.evidence.get("subject_request_id", state.partner_request_id)
+                state.withdrawable = result.withdrawable
+                state.signed_callbacks = result.signed_callbacks
                 return result
             except ActivityError as err:
                 if is_cancelled_exception(err):
@@ -146,8 +173,8 @@ class SystemTaskWorkflow:
     @workflow.signal
     def confirm(self, answer: ConfirmationSignal) -> None:
         """First final answer wins; duplicates and late repeats change nothing."""
-        if self._confirmation is None and answer.outcome in FINAL_OUTCOMES:
-            self._confirmation = answer
+        if self._state.confirmation is None and answer.outcome in FINAL_OUTCOMES:
+            self._state.confirmation = answer
 
     @workflow.update
     def partner_status(self, update: PartnerStatusUpdate) -> str:
@@ -158,11 +185,12 @@ class SystemTaskWorkflow:
     @partner_status.validator
     def _partner_status_is_ours(self, update: PartnerStatusUpdate) -> None:
         """Refused before it reaches history: not a partner's task, or another request's callback."""
-        if self._task is None or self._signed_callbacks is False:
+        if self._state.signed_callbacks is False:
             raise ValueError("this system is not a partner reached over OpenDSR")
         if update.request_status not in PARTNER_STATUSES:
             raise ValueError(f"unknown request_status {update.request_status!r}")
-        if self._partner_request_id and update.subject_request_id != self._partner_request_id:
+        partner_request_id = self._state.partner_request_id
+        if partner_request_id and update.subject_request_id != partner_request_id:
             raise ValueError("subject_request_id does not belong to this system's request")
 
     @workflow.signal
@@ -176,13 +204,12 @@ class SystemTaskWorkflow:
         self._apply_partner_status(update)
 
     def _apply_partner_status(self, update: PartnerStatusUpdate) -> str:
-        assert self._task is not None
-        if self._confirmation is not None:
+        if self._state.confirmation is not None:
             return "already final"
         answer = partner_confirmation(update, self._task.step.action, self._task.request_type)
         if answer is None:
             return "noted"
-        self._confirmation = answer
+        self._state.confirmation = answer
         return answer.outcome
 
     @workflow.signal
@@ -190,8 +217,12 @@ class SystemTaskWorkflow:
         self._retry_requested = True
 
     def _answered_or_reminded(self, reminders_seen: int) -> bool:
-        return self._confirmation is not None or self._reminders > reminders_seen
+        return self._state.confirmation is not None or self._state.reminders > reminders_seen
 
     @workflow.signal
     def remind(self) -> None:
-        self._reminders += 1
+        self._state.reminders += 1
+
+    @workflow.query
+    def state(self) -> SystemTaskState:
+        return self._state

@@ -141,7 +141,7 @@ async def test_a_ledger_created_before_migrations_is_adopted_with_the_same_schem
             """,
             request_id,
         )
-        # The baseline's tables are there, now recorded; only later migrations run.
+        # The baseline's migrations are recorded without running; only later ones run.
         assert await migrate(conn) == ALL[BASELINE_VERSION:]
         assert [n for _, n, _ in await recorded(conn)] == ALL
         assert await schema(conn) == want

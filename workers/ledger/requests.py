@@ -18,6 +18,7 @@ from schemas.vocabulary import CLOSED_STATUSES, FINAL_OUTCOMES
 from workers.ledger.audit import AuditLog
 from workers.ledger.consent import ConsentStore
 from workers.ledger.directives import DirectiveStore
+from workers.ledger.drp import DrpStore
 from workers.ledger.holds import HoldStore
 from workers.ledger.identities import IdentityStore
 from workers.ledger.lookups import RequestLookups
@@ -35,13 +36,16 @@ def _ts(value: str | None) -> datetime | None:
 class Ledger:
     """Reads and idempotent writes of the evidence tables."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, audit_key: bytes | None = None) -> None:
         self._pool = pool
+        self._audit_key = audit_key  # only processes that write or verify the audit log hold it
 
     @classmethod
-    async def connect(cls, dsn: str, *, min_size: int = 1, max_size: int = 10) -> Ledger:
+    async def connect(
+        cls, dsn: str, *, min_size: int = 1, max_size: int = 10, audit_key: bytes | None = None
+    ) -> Ledger:
         pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
-        ledger = cls(pool)
+        ledger = cls(pool, audit_key)
         await ledger.ensure_schema()
         return ledger
 
@@ -54,7 +58,7 @@ class Ledger:
 
     @property
     def audit(self) -> AuditLog:
-        return AuditLog(self._pool)
+        return AuditLog(self._pool, self._audit_key)
 
     @property
     def lookups(self) -> RequestLookups:
@@ -71,6 +75,10 @@ class Ledger:
     @property
     def consent(self) -> ConsentStore:
         return ConsentStore(self._pool)
+
+    @property
+    def drp(self) -> DrpStore:
+        return DrpStore(self._pool)
 
     @property
     def identities(self) -> IdentityStore:

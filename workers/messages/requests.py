@@ -37,6 +37,9 @@ class SystemTaskInput:
     submitted_at: str
     step: SystemStep
     details: dict[str, Any] = field(default_factory=dict)  # corrections, purposes, destination
+    # A continued run's carried state (orchestrator.workflows.models.SystemTaskState as a dict):
+    # set only by the workflow when it continues as new; connectors never see it.
+    resume: dict[str, Any] | None = None
     # Further identifiers the tenant's identity sources hold for the subject (identity
     # resolution), by kind; ``subject`` stays what was given, so older histories still decode.
     linked: dict[str, list[str]] = field(default_factory=dict)

@@ -103,6 +103,15 @@ class Settings:
             raise SystemExit(f"PRIVACY_CALLBACK_MAX_AGE_SECONDS={raw!r} is not a number of seconds") from None
 
     @property
+    def drp_notify_seconds(self) -> float:
+        """How often DRP agents' status callbacks are looked for (orchestrator/api/drp_notify.py)."""
+        raw = _env("PRIVACY_DRP_NOTIFY_SECONDS", "2")
+        try:
+            return max(float(raw), 0.1)
+        except ValueError:
+            raise SystemExit(f"PRIVACY_DRP_NOTIFY_SECONDS={raw!r} is not a number of seconds") from None
+
+    @property
     def sandbox_dir(self) -> Path:
         return Path(_env("PRIVACY_SANDBOX_DIR", str(self.state_dir / "sandbox"))).resolve()
 

@@ -53,7 +53,7 @@ def test_our_services_run_the_cli_serve_commands_from_the_project_image(compose)
 
 def test_services_are_configured_with_the_settings_variables_our_code_reads(compose):
     runtime = ROOT / "workers" / "runtime"
-    readers = ("settings.py", "telemetry.py")  # every PRIVACY_* variable our services read
+    readers = ("settings.py", "telemetry.py", "secrets.py")  # every PRIVACY_* variable our services read
     known = {v for f in readers for v in re.findall(r'"(PRIVACY_[A-Z_]+)"', (runtime / f).read_text())}
     known |= {"PRIVACY_CODEC_KEYS", "PRIVACY_API_TOKENS"}
     for name in ("worker", "intake", "api"):
@@ -64,6 +64,8 @@ def test_services_are_configured_with_the_settings_variables_our_code_reads(comp
             "PRIVACY_TEMPORAL_HOST",
             "PRIVACY_PG_HOST",
             "PRIVACY_CODEC_KEYS",
+            "PRIVACY_SUBJECT_REF_KEY",
+            "PRIVACY_AUDIT_KEY",
         } <= variables
 
 
@@ -73,3 +75,32 @@ def test_health_checks_and_search_attributes_match_the_dev_stack(compose):
     setup = " ".join(compose["services"]["temporal-setup"]["command"])
     for attribute, kind in REGISTRATION.items():
         assert f"{attribute}:{kind}" in setup
+
+
+def test_temporal_is_set_up_the_production_way(compose):
+    services = compose["services"]
+    assert services["temporal"]["image"].startswith("temporalio/server:"), "not the auto-setup image"
+    assert not any("auto-setup" in str(service.get("image", "")) for service in services.values())
+    # Its schema is created by temporal-sql-tool in a one-shot service the server waits for.
+    schema = services["temporal-schema"]
+    script = " ".join(schema["command"])
+    for step in ("temporal-sql-tool", "setup-schema", "update-schema", "temporal_visibility"):
+        assert step in script, step
+    assert (
+        services["temporal"]["depends_on"]["temporal-schema"]["condition"] == "service_completed_successfully"
+    )
+    assert "restart" not in schema, "a one-shot setup must not be restarted"
+    setup = " ".join(services["temporal-setup"]["command"])
+    assert "namespace create" in setup
+
+
+def test_long_running_services_restart_on_failure_and_have_health_checks(compose):
+    services = compose["services"]
+    one_shot = {"temporal-schema", "temporal-setup"}
+    for name in ("kafka", "postgres", "temporal-db", "temporal", "worker", "intake", "api"):
+        assert services[name].get("restart") in ("on-failure", "unless-stopped", "always"), name
+        assert services[name].get("healthcheck", {}).get("test"), f"{name} has no health check"
+    for name in one_shot:
+        assert services[name].get("restart", "no") == "no", name
+    # PostgreSQL is healthy when it answers a query, not merely when its port is open.
+    assert "SELECT 1" in str(services["postgres"]["healthcheck"]["test"])

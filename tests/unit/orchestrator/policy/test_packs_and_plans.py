@@ -9,6 +9,8 @@ from orchestrator.policy.packs import PackError, load_pack_file, load_packs, par
 from orchestrator.policy.plan import plan_request
 from schemas import ContractViolation
 
+REF_KEY = b"test-subject-ref-key-of-32-bytes"
+
 
 @pytest.fixture(scope="module")
 def packs():
@@ -94,7 +96,7 @@ def _event(**change):
 
 
 def test_admission_resolves_plan_and_deadline(packs):
-    admission = admit_request(_event(), packs)
+    admission = admit_request(_event(), packs, REF_KEY)
     assert admission.workflow_input.request_type == "access"
     assert len(admission.workflow_input.steps) == 6  # access tells no recipient
     assert admission.due_at.isoformat().startswith("2026-12-02T10:00:00")
@@ -102,7 +104,7 @@ def test_admission_resolves_plan_and_deadline(packs):
 
 def test_an_unknown_tenant_is_refused_with_that_reason(packs):
     with pytest.raises(ContractViolation) as caught:
-        admit_request(_event(tenant="nobody"), packs)
+        admit_request(_event(tenant="nobody"), packs, REF_KEY)
     assert caught.value.reason == "unknown_tenant"
 
 

@@ -1,0 +1,201 @@
+"""Record the workflow histories the replay test (test_replay.py) replays against current code.
+
+    .venv/bin/python -m tests.workflows.record_histories
+
+Runs a few scenarios — the real workflows with the stub activities of ``support.py`` — on a
+fresh Temporal dev server, and writes every run of every workflow they started to
+``tests/workflows/histories/<scenario>.<WorkflowType>.<n>.json``. Subjects are fake
+(``ada@example.org``); payloads use the default converter (no encryption), as replay needs.
+
+Re-record only when a change is meant to break running workflows' determinism and is safe to
+(no such runs in production, or a ``workflow.patched`` path replaces the old one); otherwise
+keep the old histories and add new ones beside them, so both paths stay proven.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import shutil
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from infra.binaries import temporal_cli
+from orchestrator.workflows import search
+from orchestrator.workflows.consent_batch import ConsentBatchWorkflow
+from orchestrator.workflows.models import (
+    ConfirmationSignal,
+    OperatorDecision,
+    PartnerStatusUpdate,
+    RetrySignal,
+    SystemTaskState,
+    consent_workflow_id,
+    system_workflow_id,
+)
+from orchestrator.workflows.request import RequestWorkflow
+from orchestrator.workflows.retention import retention_workflow_id
+from orchestrator.workflows.system_task import SystemTaskWorkflow
+from tests.workflows.support import (
+    Harness,
+    SystemScript,
+    eventually,
+    iso_in,
+    now,
+    request_input,
+    result,
+    running,
+    settle,
+    step,
+    task_input,
+)
+from workers.activities import definitions
+from workers.messages.consent import BatchConfirmation, ConsentBatch, SystemShare
+
+HISTORIES = Path(__file__).parent / "histories"
+Scenario = Callable[[Harness], Awaitable[None]]
+
+
+async def erasure_with_late_answer_and_retention(harness: Harness) -> None:
+    """Three systems: one at once, one confirming later, one retaining recent records."""
+    acts = harness.activities
+    acts.systems["warehouse"] = SystemScript("pending")
+    acts.systems["calls"] = SystemScript("retained", retained_until=iso_in(1))
+    request = request_input("erasure", ("crm", "warehouse"))
+    request.steps.append(step("calls", "retain", keep_recent=True))
+    handle = await harness.start_request(request)
+    warehouse = harness.client.get_workflow_handle(system_workflow_id(request.request_id, "warehouse"))
+    await eventually(lambda: len(acts.args(definitions.apply_system_action)) == 3)
+    await settle(warehouse)
+    await warehouse.signal(SystemTaskWorkflow.confirm, ConfirmationSignal("erased", now().isoformat()))
+    await result(handle)
+    await result(harness.client.get_workflow_handle(retention_workflow_id(request.request_id, "calls")))
+
+
+async def access_after_verification(harness: Harness) -> None:
+    request = request_input("access", ("crm",), verification_reason="identity document to check")
+    handle = await harness.start_request(request)
+    await settle(handle)
+    await handle.execute_update(RequestWorkflow.verify, OperatorDecision("dpo@test", "approve", ""))
+    await result(handle)
+
+
+async def partner_continues_as_new(harness: Harness) -> None:
+    acts = harness.activities
+    acts.systems["partner"] = SystemScript("pending", signed_callbacks=True, partner_request_id="srq-1")
+    task = task_input("partner", "erase")
+    partner = dataclasses.replace(
+        step("partner", "erase"), connector={"kind": "opendsr", "poll_every": "PT1S"}
+    )
+    task = dataclasses.replace(task, step=partner)
+    handle = await harness.client.start_workflow(
+        SystemTaskWorkflow.run,
+        dataclasses.replace(task, resume={"history_limit": 25}),  # months of hourly polls, in seconds
+        id=system_workflow_id(task.request_id, "partner"),
+        task_queue=harness.task_queue,
+    )
+
+    async def continued() -> bool:
+        state: SystemTaskState = await handle.query(SystemTaskWorkflow.state)
+        return state.runs_continued >= 1
+
+    await eventually(continued)
+    update = PartnerStatusUpdate("srq-1", "completed", now().isoformat(), {"partner": "p"})
+    await handle.execute_update(SystemTaskWorkflow.partner_status, update)
+    await result(handle)
+
+
+async def terminated_system_retried(harness: Harness) -> None:
+    acts = harness.activities
+    acts.systems["warehouse"] = SystemScript("pending")
+    request = request_input("erasure", ("crm", "warehouse"))
+    handle = await harness.start_request(request)
+    child = harness.client.get_workflow_handle(system_workflow_id(request.request_id, "warehouse"))
+    await eventually(lambda: len(acts.args(definitions.apply_system_action)) == 2)
+    await child.terminate(reason="recorded scenario")
+    await eventually(lambda: bool(acts.args(definitions.alert_operator)))
+    acts.systems["warehouse"] = SystemScript()
+    await handle.signal(RequestWorkflow.retry_system, RetrySignal("restart", "warehouse"))
+    await result(handle)
+
+
+async def consent_batch(harness: Harness) -> None:
+    harness.activities.consent["mailer"] = "pending"
+    batch = ConsentBatch(
+        batch_id=str(uuid.uuid4()),
+        tenant="testco",
+        changes=2,
+        systems=[
+            SystemShare(step("crm", "stop_processing"), [0, 1]),
+            SystemShare(step("mailer", "stop_processing"), [1]),
+        ],
+    )
+    handle = await harness.client.start_workflow(
+        ConsentBatchWorkflow.run, batch, id=consent_workflow_id(batch.batch_id), task_queue=harness.task_queue
+    )
+    await eventually(lambda: bool(harness.activities.args(definitions.record_consent_outcome)))
+    await settle(handle)
+    answer = BatchConfirmation("mailer", "consent_withdrawn", now().isoformat())
+    await handle.signal(ConsentBatchWorkflow.confirm_system, answer)
+    await result(handle)
+
+
+SCENARIOS: list[Scenario] = [
+    erasure_with_late_answer_and_retention,
+    access_after_verification,
+    partner_continues_as_new,
+    terminated_system_retried,
+    consent_batch,
+]
+
+
+async def record_scenario(client: Client, scenario: Scenario, out: Path) -> list[Path]:
+    """Run one scenario on its own task queue, then write each run of each workflow it started."""
+    async with running(client) as harness:
+        await scenario(harness)
+    written = []
+    counts: dict[str, int] = {}
+    executions = [e async for e in client.list_workflows(f'TaskQueue="{harness.task_queue}"')]
+    for execution in sorted(executions, key=lambda e: (e.start_time, e.workflow_type)):
+        handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
+        history = await handle.fetch_history()
+        n = counts[execution.workflow_type] = counts.get(execution.workflow_type, 0) + 1
+        path = out / f"{scenario.__name__}.{execution.workflow_type}.{n}.json"
+        document = {"workflow_id": execution.id, "history": history.to_json_dict()}
+        path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+        written.append(path)
+    return written
+
+
+async def record_all(out: Path = HISTORIES) -> list[Path]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli(),
+        search_attributes=list(search.ALL),
+        dev_server_startup_timeout=timedelta(seconds=60),
+        dev_server_log_level="error",
+    )
+    try:
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        written = []
+        for scenario in SCENARIOS:
+            written += await record_scenario(env.client, scenario, out)
+        return written
+    finally:
+        await env.shutdown()
+
+
+def main() -> int:
+    for path in asyncio.run(record_all()):
+        print(path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
