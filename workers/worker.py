@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 from workers.activities.consent import ConsentActivities
 from workers.activities.definitions import IMPLEMENTS
 from workers.activities.evidence import Evidence
+from workers.activities.identities import IdentityActivities
 from workers.activities.reports import ReportActivities
 from workers.activities.requests import RequestActivities
 from workers.connectors.pools import DatabasePools
@@ -63,6 +64,7 @@ async def build_activity_worker(client: Client, settings: Settings, stack: Async
             RequestActivities(evidence, connectors),
             ReportActivities(evidence, HttpTransfers()),
             ConsentActivities(ledger.consent, codec, evidence, connectors),
+            IdentityActivities(ledger.identities, codec, connectors),
         ),
         max_concurrent_activities=50,
     )

@@ -33,11 +33,15 @@ class AsyncSandboxSystem:
         self.match: dict[str, str] = config.get("match", {})
         self.pool = pool  # None for a recipient that only acknowledges notifications
 
-    def _where(self, subject: dict[str, str]) -> tuple[str, list[str]]:
+    def _where(
+        self, subject: dict[str, str], linked: dict[str, list[str]] | None = None
+    ) -> tuple[str, list[str]]:
+        """The subject's contacts: by each identity given and each one the controller linked."""
         clauses, params = [], []
         for identity, column in self.match.items():
-            if identity in subject:
-                params.append(subject[identity])
+            values = ([subject[identity]] if identity in subject else []) + (linked or {}).get(identity, [])
+            for value in values:
+                params.append(value)
                 clauses.append(f'lower("{column}") = lower(${len(params)})')
         return " OR ".join(clauses) or "false", params
 
@@ -61,7 +65,7 @@ class AsyncSandboxSystem:
         done = await self.pool.fetchval(
             "SELECT outcome FROM processed_tasks WHERE task_id = $1", task["task_id"]
         )
-        where, params = self._where(task["subject"])
+        where, params = self._where(task["subject"], task.get("linked_identities"))
         if action == "export":
             rows = await self.pool.fetch(f'SELECT * FROM "{self.table}" WHERE {where}', *params)
             answer["records"] = [
@@ -148,9 +152,12 @@ class AsyncSandboxSystem:
             status = await conn.execute(f'DELETE FROM "{self.table}" WHERE {where}', *params)
             count = int(status.split()[-1])
             if action == "erase":
+                # The tool proves its own erasure: it looks for the subject again.
+                remaining = await conn.fetchval(f'SELECT count(*) FROM "{self.table}" WHERE {where}', *params)
+                verification = {"remaining": remaining, "checked_at": datetime.now(UTC).isoformat()}
                 return {
                     "outcome": "erased" if count else "not_found",
-                    "evidence": {"contacts_deleted": count},
+                    "evidence": {"contacts_deleted": count, "verification": verification},
                 }
             # A suppression entry keeps the subject from being re-added by a later import.
             for identity, value in task["subject"].items():

@@ -43,6 +43,12 @@ SCHEMAS: dict[str, Any] = {
         error=NULLABLE_STRING,
         citation=NULLABLE_STRING,
         attempts={"type": "integer"},
+        located={"type": ["integer", "null"], "description": "records found before the system acted"},
+        verification={
+            "type": ["object", "null"],
+            "description": "after an erasure or anonymisation: what looking again found "
+            '({"remaining": 0, "checked_at": ...}), or {"checked": false, "reason": ...}',
+        },
         evidence={"type": "object"},
     ),
     "Request": _object(
@@ -59,6 +65,11 @@ SCHEMAS: dict[str, Any] = {
         deadline_basis=NULLABLE_STRING,
         closed_at=NULLABLE_STRING,
         reason=NULLABLE_STRING,
+        identifiers={
+            "type": ["object", "null"],
+            "description": "identifier kinds the systems were searched by: given, and found by identity "
+            "resolution (count, source systems); the identifiers themselves are kept sealed",
+        },
         systems={"type": "array", "items": ref("SystemPart")},
     ),
     "RequestSummary": _object(

@@ -14,7 +14,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from orchestrator.policy.deadlines import ControllerClock, Promise, applicable_law, compute_deadline
-from orchestrator.policy.identity import identity_match_step, second_factor_required, verification_reason
+from orchestrator.policy.identity import (
+    identity_match_step,
+    identity_sources,
+    second_factor_required,
+    verification_reason,
+)
 from orchestrator.policy.packs import PolicyPack
 from orchestrator.policy.plan import plan_request, supported_rights
 from orchestrator.policy.regions import REGIONS
@@ -93,6 +98,7 @@ def admit_request(
         absolute_objection_purposes=list(objection.get("absolute_purposes", [])),
         rectification_review=request.type == "rectification" and "rectification_review" in pack.document,
         identity_match_step=identity_match_step(pack),
+        identity_sources=identity_sources(pack),
         second_factor_required=second_factor_required(pack),
         transfer_countries=sorted(REGIONS[transfers["only_to"]]) if transfers else None,
         transfer_rule=transfers["citation"] if transfers else "",

@@ -52,3 +52,18 @@ def identity_match_step(pack: PolicyPack) -> SystemStep | None:
     return SystemStep(
         name, "match", dict(system["connector"]), {"action": "match", "citation": rule["citation"]}
     )
+
+
+def identity_sources(pack: PolicyPack) -> list[SystemStep]:
+    """The systems the pack marks ``identity_source``: asked for every identifier they link to the
+    identities given, before the request fans out (identity resolution)."""
+    return [
+        SystemStep(
+            system["name"],
+            "link_identities",
+            dict(system["connector"]),
+            {"action": "link_identities", "citation": "", **system["identity_source"]},
+        )
+        for system in pack.systems
+        if system.get("identity_source")
+    ]

@@ -65,6 +65,8 @@ class RequestInput:
     # The policy reserves refusing a rectification (Jump: criminal investigations): an operator
     # decides before any system is changed.
     rectification_review: bool = False
+    # The systems that link the subject's identifiers to one another (identity resolution).
+    identity_sources: list[SystemStep] = field(default_factory=list)
 
 
 @dataclass

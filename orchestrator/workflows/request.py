@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ChildWorkflowError, is_cancelled_exception
+from temporalio.exceptions import ActivityError, ChildWorkflowError, is_cancelled_exception
 
 from orchestrator.workflows import rules, search
 from orchestrator.workflows.escalation import next_checkpoint
@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
     from workers.activities import definitions
     from workers.messages.requests import (
         DuplicateQuery,
+        IdentityResolutionInput,
         OperatorAlert,
         PortabilityTransfer,
         ReportInput,
@@ -56,6 +57,8 @@ CHILD_LOST_PATCH = "request-child-lost-waits-for-retry"
 SECOND_FACTOR_REASON = "second factor required: only one identity was given, an operator must verify"
 SYSTEMS = "systems"  # the fan-out's wait: on the systems' answers
 ESCALATE_EVERY_WAIT = "escalate-every-wait"  # patch id: waits other than the fan-out escalate too
+# Requests started before identity resolution existed replay without it.
+RESOLUTION_PATCH = "identity-resolution"
 A = TypeVar("A")
 R = TypeVar("R")
 
@@ -74,6 +77,9 @@ class RequestWorkflow(OperatorUpdates, LostSystems):
         self._retries: dict[str, int] = {}  # retry_system signals per system
         self._fired: set[str] = set()  # escalations done (remind-N, alert, overdue)
         self._due_seen = request.due_at  # the due date the alert and overdue flag were planned for
+        # Identifiers resolution linked to the subject: kept out of RequestState, which operator
+        # updates return to the API, so identities never travel back in an answer.
+        self._linked: dict[str, list[str]] = {}
 
     # -- the run -------------------------------------------------------------------------
     @workflow.run
@@ -82,7 +88,9 @@ class RequestWorkflow(OperatorUpdates, LostSystems):
         if request.receipt_due_at:
             # The law asks the controller to confirm receipt (CCPA: within 10 business days).
             await self._activity(definitions.acknowledge_receipt, self._status_change("received"))
-        reason = request.verification_reason or await self._identities_disagree(request)
+        conflict = await self._resolve_identities(request)
+        checked = request.verification_reason or await self._identities_disagree(request)
+        reason = "; ".join(r for r in (checked, conflict) if r) or None
         if reason and not await self._verified(request, reason):
             return await self._close(request)
         await self._set_status("in_progress")
@@ -135,6 +143,29 @@ class RequestWorkflow(OperatorUpdates, LostSystems):
         if disagreement:
             return f"automatic identity check failed: {disagreement}"
         return SECOND_FACTOR_REASON if one_factor else None
+
+    async def _resolve_identities(self, request: RequestInput) -> str | None:
+        """Learn every identifier the tenant's identity sources hold for the subject, so every
+        system is searched by all of them; why an operator must verify first when they point at
+        more than one person. The evidence (given, found, where) is sealed by the activity."""
+        if not workflow.patched(RESOLUTION_PATCH):
+            return None
+        given = IdentityResolutionInput(
+            request.request_id,
+            request.tenant,
+            request.request_type,
+            request.subject,
+            request.submitted_at,
+            request.identity_sources,
+        )
+        try:
+            resolution = await self._activity(definitions.resolve_identities, given)
+        except ActivityError as err:
+            # A broken identity source (a pack error no retry mends): an operator checks the
+            # identities by hand; approved, the request runs on those given.
+            return f"identity resolution failed ({err.cause or err}): verify the identities given"
+        self._linked = resolution.linked
+        return f"{resolution.conflict}: verify they are one person" if resolution.conflict else None
 
     async def _merged_into_earlier(self, request: RequestInput) -> bool:
         """A verified duplicate (same subject, type, details) joins the earlier open request."""
@@ -313,6 +344,7 @@ class RequestWorkflow(OperatorUpdates, LostSystems):
             request.submitted_at,
             step,
             request.details,
+            linked=self._linked,
         )  # fmt: skip
         while True:
             handle = await workflow.start_child_workflow(

@@ -511,6 +511,7 @@ async def test_what_is_kept_for_a_while_is_erased_when_its_period_ends(stack: Ru
         await asyncio.sleep(0.1)
     assert row is not None and row.outcome == "erased"
     assert "erased_when_retention_ended" in row.evidence
+    assert row.evidence["verification"]["remaining"] == 0, "erased when the period ended, and proven"
     assert not (folder / "call-1.wav").exists()
     await stack.api("POST", f"/v1/requests/{rid}/cancellation", {"reason": "test done"})
 

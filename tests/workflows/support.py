@@ -35,6 +35,8 @@ from workers.activities.definitions import name_of
 from workers.messages.consent import ConsentBatch, ConsentSystemBatch, ConsentSystemOutcome
 from workers.messages.requests import (
     DuplicateQuery,
+    IdentityResolution,
+    IdentityResolutionInput,
     LegalHold,
     OperatorAlert,
     PortabilityTransfer,
@@ -101,6 +103,8 @@ class Activities:
         self.previous_copies = 0
         self.retention: list[SystemResult] = []  # erase_after_retention answers, in order; then erased
         self.consent: dict[str, str] = {}  # apply_consent_batch outcome per system (default withdrawn)
+        self.resolution = IdentityResolution()  # what resolve_identities answers
+        self.resolution_broken = False  # resolve_identities fails as a broken pack does
         self._blocks: list[tuple[str, Callable[[Any], bool], asyncio.Event]] = []
 
     # -- test side ------------------------------------------------------------------------
@@ -127,6 +131,7 @@ class Activities:
             self.record_request_status,
             self.acknowledge_receipt,
             self.match_identities,
+            self.resolve_identities,
             self.discard_identity_document,
             self.find_duplicate,
             self.legal_holds_for,
@@ -163,6 +168,13 @@ class Activities:
     async def match_identities(self, task: SystemTaskInput) -> str | None:
         await self._enter(definitions.match_identities, task)
         return None
+
+    @activity.defn(name=name_of(definitions.resolve_identities))
+    async def resolve_identities(self, given: IdentityResolutionInput) -> IdentityResolution:
+        await self._enter(definitions.resolve_identities, given)
+        if self.resolution_broken:
+            raise ApplicationError("invalid SQL identifier", type="ConnectorConfigError", non_retryable=True)
+        return self.resolution
 
     @activity.defn(name=name_of(definitions.discard_identity_document))
     async def discard_identity_document(self, request_id: str) -> None:

@@ -16,6 +16,8 @@ from temporalio import activity
 from workers.messages.consent import ConsentBatch, ConsentSystemBatch, ConsentSystemOutcome
 from workers.messages.requests import (
     DuplicateQuery,
+    IdentityResolution,
+    IdentityResolutionInput,
     LegalHold,
     OperatorAlert,
     PortabilityTransfer,
@@ -69,6 +71,12 @@ async def acknowledge_receipt(change: RequestStatusChange) -> None:
 @_stub
 async def match_identities(task: SystemTaskInput) -> str | None:
     """Why the identities given point at different people, or None when they agree."""
+    raise NotImplementedError
+
+
+@_stub
+async def resolve_identities(given: IdentityResolutionInput) -> IdentityResolution:
+    """Every identifier the tenant's identity sources hold for the subject (evidence kept sealed)."""
     raise NotImplementedError
 
 

@@ -29,6 +29,7 @@ def build_report(
             "recipients": step.disclosure.get("recipients", []),
             "retention": step.disclosure.get("retention"),
             "outcome": outcomes.get(step.system, {}).get("outcome", "pending"),
+            "done": _done(outcomes.get(step.system, {})),
             "record_count": len(found),
             "records": found,
         }
@@ -39,10 +40,30 @@ def build_report(
         "controller": controller,
         "submitted_at": request["submitted_at"],
         "generated_at": datetime.now(UTC).isoformat(),
+        "identifiers": identifiers_used(request.get("identifiers")),
         "systems": systems,
         # What was not given or kept, why, and where to complain (GDPR Art. 12(4)). The report is
         # compiled once every system has answered, just before the request completes.
         "notice": build_notice({**request, "status": "completed"}, controller),
+    }
+
+
+def identifiers_used(summary: dict[str, Any] | None) -> dict[str, Any]:
+    """Which identifiers the systems were searched by: the kinds given and those found by identity
+    resolution, with counts and where they were found (the identifiers themselves stay sealed)."""
+    if not summary:
+        return {"given": {}, "found": {}}
+    return {"given": dict(summary.get("given", {})), "found": dict(summary.get("found", {}))}
+
+
+def _done(system: dict[str, Any]) -> dict[str, Any]:
+    """Per system, as a DPO reads it: found, what was done, verified, kept with which basis."""
+    return {
+        "action": system.get("action"),
+        "located": system.get("located"),
+        "verification": system.get("verification"),
+        "legal_basis": system.get("legal_basis"),
+        "retained_until": system.get("retained_until"),
     }
 
 
@@ -70,6 +91,7 @@ def render_html(report: dict[str, Any]) -> str:
         f"<h1>Your data held by {e(str(report['controller'].get('name', '')))}</h1>",
         f"<p>Request {e(report['request_id'])} ({e(report['type'])}), "
         f"generated {e(report['generated_at'])}.</p>",
+        _identifiers_html(report.get("identifiers") or {}),
     ]
     for name, system in report["systems"].items():
         parts.append(f"<h2>{e(name)}</h2>")
@@ -111,6 +133,16 @@ def render_html(report: dict[str, Any]) -> str:
             parts.append(f"<p>To exercise them, contact {e(str(contact))}.</p>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _identifiers_html(used: dict[str, Any]) -> str:
+    """ "We searched by": each kind given, and each found with the systems that linked it."""
+    e = html.escape
+    items = [f"<li>{e(kind)} (given by you)</li>" for kind in used.get("given", {})]
+    for kind, found in used.get("found", {}).items():
+        sources = e(", ".join(found.get("sources", [])))
+        items.append(f"<li>{e(kind)}: {int(found.get('count', 0))} found in {sources}</li>")
+    return "<p>Your data was searched for by:</p><ul>" + "".join(items) + "</ul>" if items else ""
 
 
 def _cell(value: Any) -> str:

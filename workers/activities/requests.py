@@ -33,6 +33,9 @@ from workers.messages.requests import (
 
 log = logging.getLogger(__name__)
 TRACER = trace.get_tracer("privacy.connectors")
+# After these, the subject is looked for again: erasure is proven, not assumed.
+VERIFIED_ACTIONS = frozenset({"erase", "anonymise"})
+VERIFIED_OUTCOMES = frozenset({"erased", "anonymised", "not_found"})
 
 
 def raise_connector_error(exc: ConnectorError) -> NoReturn:
@@ -97,6 +100,8 @@ class RequestActivities:
             # An earlier attempt of this same activity did the work before it was interrupted.
             outcome = done_outcome(step.action, task.request_type)
             evidence.update(located=located, completed_by_earlier_attempt=True)
+        if step.action in VERIFIED_ACTIONS and outcome in VERIFIED_OUTCOMES:
+            evidence["verification"] = await self._verify(task, connector)
         if done.records:
             await self._ledger.store_records(task.request_id, step.system, done.records)
         result = SystemResult(
@@ -116,6 +121,24 @@ class RequestActivities:
         else:
             await self._evidence.publish_outcome(task.request_id, task.tenant, task.request_type, result)
         return self._with_capabilities(result, connector)
+
+    async def _verify(self, task: SystemTaskInput, connector: Any) -> dict[str, Any]:
+        """Look for the subject again, by every identifier known, after the system erased or
+        anonymised. Anything left means the system is not done: the activity fails (retryable),
+        so it is tried again with backoff and stays pending for reminders and alerts."""
+        step = task.step
+        try:
+            remaining = await connector.remaining(task)
+        except ConnectorError as exc:
+            raise_connector_error(exc)
+        verification: dict[str, Any] = {"remaining": remaining, "checked_at": now()}
+        if not remaining:
+            await self._ledger.note_verification(task.request_id, step.system, verification)
+            return verification
+        error = f"{remaining} record(s) of the subject remain after {step.action}: not done yet"
+        await self._ledger.note_verification(task.request_id, step.system, verification, error)
+        log.warning("request %s system %s: %s", task.request_id, step.system, error)
+        raise ConnectorError(f"system {step.system}: {error}")
 
     @staticmethod
     def _with_capabilities(result: SystemResult, connector: Any) -> SystemResult:
@@ -142,9 +165,13 @@ class RequestActivities:
 
     @implements(definitions.record_system_outcome)
     async def record_system_outcome(self, given: SystemOutcomeInput) -> SystemResult:
-        return await self._evidence.store_outcome(
-            given.request_id, given.tenant, given.request_type, given.result
-        )
+        """Keep a system's answer. An erasure confirmed by the system itself (an asynchronous
+        tool, a partner, an operator) carries its own verification, or says it could not be checked."""
+        result = given.result
+        if result.outcome in ("erased", "anonymised") and "verification" not in result.evidence:
+            reason = "the system confirmed the erasure without a check of what remains"
+            result.evidence = {**result.evidence, "verification": {"checked": False, "reason": reason}}
+        return await self._evidence.store_outcome(given.request_id, given.tenant, given.request_type, result)
 
     @implements(definitions.legal_holds_for)
     async def legal_holds_for(self, query: SubjectQuery) -> list[LegalHold]:
@@ -216,6 +243,7 @@ class RequestActivities:
                 task.step.system, task.step.action, "retained", retained_until=done.retained_until
             )
         evidence = {**done.evidence, "erased_when_retention_ended": now()}
+        evidence["verification"] = await self._verify(task, connector)
         await self._ledger.end_retention(task.request_id, task.step.system, evidence)
         result = SystemResult(task.step.system, task.step.action, "erased", now(), evidence=evidence)
         await self._evidence.publish_outcome(task.request_id, task.tenant, task.request_type, result)

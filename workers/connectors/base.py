@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,8 @@ from schemas.identity import normalise_identity
 from schemas.vocabulary import ACTIONS, READ_ONLY_ACTIONS
 from workers.messages.requests import SystemStep, SystemTaskInput
 
+# What anonymisation writes into a column that cannot be NULL: never anyone's identity.
+ANONYMISED = "anonymised"
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -123,6 +126,11 @@ class Connector(ABC):
     async def locate(self, task: SystemTaskInput) -> int:
         """How many of the subject's records the system holds now."""
 
+    async def remaining(self, task: SystemTaskInput) -> int:
+        """How many of the subject's records are left after the step erased or anonymised them,
+        looked for again by every identifier known (the proof an erasure is asked for)."""
+        return await self.locate(task)
+
     @abstractmethod
     async def export(self, task: SystemTaskInput) -> ConnectorResult:
         """Collect the subject's records (access, portability)."""
@@ -136,6 +144,11 @@ class Connector(ABC):
 
     async def retain(self, task: SystemTaskInput) -> ConnectorResult:
         raise ConnectorError(f"{type(self).__name__} cannot retain under restriction", retryable=False)
+
+    async def linked_identities(self, task: SystemTaskInput) -> dict[str, list[str]]:
+        """The identifiers this system holds for the subject's records, by kind (identity
+        resolution asks the systems a pack marks ``identity_source``). Most kinds hold none."""
+        return {}
 
     async def identities_disagree(self, task: SystemTaskInput) -> str | None:
         """Why the subject's identities point at different people here, or None when they agree."""
@@ -163,24 +176,30 @@ class Connector(ABC):
 
 
 def subject_filter(
-    subject: dict[str, str], match: dict[str, str], first_param: int = 1
+    subject: Mapping[str, str | Sequence[str]], match: dict[str, str], first_param: int = 1
 ) -> tuple[str, list[str]]:
     """A SQL condition matching any of the subject's identities this table can be searched by.
 
+    ``subject`` gives one value per identity kind (as a request states it) or several (the
+    identities given and those identity resolution linked, ``SystemTaskInput.identities()``).
     Values are compared in their normalised form (``schemas.identity``); e-mail columns
     case-insensitively. Returns ("", []) when the table holds none of the identities given.
     """
     clauses: list[str] = []
     params: list[str] = []
     for identity, column in match.items():
-        if identity not in subject:
+        given = subject.get(identity)
+        if not given:
             continue
-        placeholder = f"${first_param + len(params)}"
-        if identity == "email":
-            clauses.append(f"lower({identifier(column)}) = lower({placeholder})")
-        else:
-            clauses.append(f"{identifier(column)} = {placeholder}")
-        params.append(normalise_identity(identity, subject[identity]))
+        for value in [given] if isinstance(given, str) else given:
+            if normalise_identity(identity, value) == ANONYMISED:
+                continue
+            placeholder = f"${first_param + len(params)}"
+            if identity == "email":
+                clauses.append(f"lower({identifier(column)}) = lower({placeholder})")
+            else:
+                clauses.append(f"{identifier(column)} = {placeholder}")
+            params.append(normalise_identity(identity, value))
     return " OR ".join(clauses), params
 
 

@@ -47,7 +47,7 @@ class FilesConnector(Connector):
 
     async def _rows(self, task: SystemTaskInput) -> list[dict[str, object]]:
         config = task.step.connector
-        condition, params = subject_filter(task.subject, config["match"])
+        condition, params = subject_filter(task.identities(), config["match"])
         if not condition:
             return []
         pool = await self._pools.get(config["database"])

@@ -54,6 +54,7 @@ class KafkaConfirmConnector(Connector):
         topic = await send_task(
             self._publisher, task.step, task_id=task_id, request_id=task.request_id, tenant=task.tenant,
             details={"request_type": task.request_type, **task.details}, subject=task.subject,
+            **({"linked_identities": task.linked} if task.linked else {}),
         )  # fmt: skip
         return ConnectorResult("pending", evidence={"task_topic": topic})
 

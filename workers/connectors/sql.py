@@ -11,6 +11,7 @@ before parents.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from schemas.identity import normalise_identity, same_identity
 from schemas.periods import add_iso_period
 from schemas.relations import TableGraph
 from workers.connectors.base import (
+    ANONYMISED,
     BatchResult,
     BatchSubject,
     Connector,
@@ -61,7 +63,7 @@ class SqlConnector(Connector):
     ) -> tuple[list[Selection], Kept]:
         """The subject's rows of every table, and those the rule keeps (e.g. tied to an open claim)."""
         selections = await select_rows(
-            conn, graph, _tables(task.step), task.subject, counterparties=counterparties, lock=lock
+            conn, graph, _tables(task.step), task.identities(), counterparties=counterparties, lock=lock
         )
         kept = await kept_rows(self._pools, conn, task.step.rule, selections)
         return kept.apply(selections), kept
@@ -82,6 +84,22 @@ class SqlConnector(Connector):
                 params.extend(s.params)
             return int(await conn.fetchval("SELECT " + " + ".join(counts), *params))
 
+    async def remaining(self, task: SystemTaskInput) -> int:
+        """After anonymisation a row is no longer the subject's once the columns the rule anonymises
+        no longer name them: only those of each table's ``match`` columns are searched again (a
+        parcel's sender id is not the recipient's identity). Erasure: every identifier."""
+        if task.step.action != "anonymise":
+            return await self.locate(task)
+        anonymised = set(task.step.rule.get("anonymise_columns", []))
+        tables = []
+        for spec in task.step.connector.get("tables", []):
+            searched = spec.get("match") or {}
+            match = {kind: column for kind, column in searched.items() if column in anonymised}
+            if match:
+                tables.append({**spec, "match": match})
+        connector = {**task.step.connector, "tables": tables}
+        return await self.locate(replace(task, step=replace(task.step, connector=connector)))
+
     async def export(self, task: SystemTaskInput) -> ConnectorResult:
         """The subject's rows, related rows included; only the rule's ``columns`` when it names
         them (portability); another person's columns withheld (GDPR Art. 15(4), 20(4))."""
@@ -90,7 +108,7 @@ class SqlConnector(Connector):
         counts: dict[str, int] = {}
         wanted = task.step.rule.get("columns")
         async with pool.acquire() as conn:
-            selections = await select_rows(conn, graph, _tables(task.step), task.subject)
+            selections = await select_rows(conn, graph, _tables(task.step), task.identities())
             for s in selections:
                 if wanted:
                     present = [c for c in wanted if c in schema.columns.get(s.name, {})]
@@ -142,6 +160,28 @@ class SqlConnector(Connector):
         return kept.result("anonymised" if any(changed.values()) else "not_found", evidence, restricted,
                            task.submitted_at)  # fmt: skip
 
+    async def linked_identities(self, task: SystemTaskInput) -> dict[str, list[str]]:
+        """Identity resolution: every identifier the rows found by the subject's identities hold,
+        by kind, read from each table's ``match`` columns (the kinds the table is searched by)."""
+        pool, _, _ = await self._database(task)
+        linked: dict[str, list[str]] = {}
+        for spec, (table, condition, params) in self._specs_with_filters(task):
+            kinds = dict(spec["match"])
+            selected = ", ".join(
+                f"{identifier(column)} AS {identifier('k_' + kind)}" for kind, column in kinds.items()
+            )
+            for row in await pool.fetch(
+                f"SELECT DISTINCT {selected} FROM {table} WHERE {condition}", *params
+            ):
+                for kind in kinds:
+                    held = row[f"k_{kind}"]
+                    value = normalise_identity(kind, str(held)) if held is not None else ""
+                    if value in ("", ANONYMISED):
+                        continue
+                    if value not in linked.setdefault(kind, []):
+                        linked[kind].append(value)
+        return linked
+
     async def identities_disagree(self, task: SystemTaskInput) -> str | None:
         """Every record found by any identity must carry the other identities given, where it holds them."""
         pool = (await self._database(task))[0]
@@ -166,7 +206,10 @@ class SqlConnector(Connector):
         pool, _, graph = await self._database(task)
         updated: dict[str, list[str]] = {}
         async with pool.acquire() as conn, conn.transaction():
-            for s in await select_rows(conn, graph, _tables(task.step), task.subject, counterparties=False):
+            found = await select_rows(
+                conn, graph, _tables(task.step), task.identities(), counterparties=False
+            )
+            for s in found:
                 fields = {f: c for f, c in s.spec.get("fields", {}).items() if f in corrections}
                 if not fields:
                     continue
@@ -264,12 +307,25 @@ class SqlConnector(Connector):
                         found[index] = True
         return found
 
+    def _specs_with_filters(
+        self, task: SystemTaskInput
+    ) -> list[tuple[dict[str, Any], tuple[str, str, list[str]]]]:
+        found = []
+        for spec in task.step.connector.get("tables", []):
+            condition, params = subject_filter(task.identities(), spec.get("match") or {})
+            if condition:
+                found.append((spec, (identifier(spec["table"]), condition, params)))
+        return found
+
     async def _set_flag(self, task: SystemTaskInput, column: str) -> dict[str, int]:
         """Set a flag column on the subject's own rows (related rows included) where the table has it."""
         pool, schema, graph = await self._database(task)
         changed = {}
         async with pool.acquire() as conn, conn.transaction():
-            for s in await select_rows(conn, graph, _tables(task.step), task.subject, counterparties=False):
+            found = await select_rows(
+                conn, graph, _tables(task.step), task.identities(), counterparties=False
+            )
+            for s in found:
                 if column not in schema.columns.get(s.name, {}):
                     continue
                 status = await _execute(
@@ -287,7 +343,7 @@ class SqlConnector(Connector):
         kept = {}
         async with pool.acquire() as conn, conn.transaction():
             for s in await select_rows(
-                conn, graph, _tables(task.step), task.subject, counterparties=False, lock=True
+                conn, graph, _tables(task.step), task.identities(), counterparties=False, lock=True
             ):
                 columns = schema.columns.get(s.name, {})
                 assignments = [f"{identifier(n)} = NULL" for n in columns if n in clear and columns[n]]
@@ -326,7 +382,7 @@ def _searched_tables(task: SystemTaskInput) -> list[tuple[dict[str, Any], tuple[
     """The tables searched by identity, with the condition the subject's identities give."""
     found = []
     for spec in _tables(task.step):
-        condition, params = subject_filter(task.subject, spec.get("match") or {})
+        condition, params = subject_filter(task.identities(), spec.get("match") or {})
         if condition:
             found.append((spec, (identifier(spec["table"]), condition, params)))
     return found

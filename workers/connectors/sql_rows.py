@@ -14,6 +14,7 @@ that belong to the other person (``third_party_columns``) are never disclosed or
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,7 +75,7 @@ async def select_rows(
     conn: asyncpg.Connection,
     graph: TableGraph,
     tables: list[dict[str, Any]],
-    subject: dict[str, str],
+    subject: Mapping[str, str | Sequence[str]],
     *,
     counterparties: bool = True,
     lock: bool = False,

@@ -20,6 +20,7 @@ from workers.ledger.consent import ConsentStore
 from workers.ledger.directives import DirectiveStore
 from workers.ledger.drp import DrpStore
 from workers.ledger.holds import HoldStore
+from workers.ledger.identities import IdentityStore
 from workers.ledger.lookups import RequestLookups
 from workers.ledger.migrate import migrate
 from workers.ledger.partners import PartnerStore
@@ -78,6 +79,10 @@ class Ledger:
     @property
     def drp(self) -> DrpStore:
         return DrpStore(self._pool)
+
+    @property
+    def identities(self) -> IdentityStore:
+        return IdentityStore(self._pool)
 
     async def ensure_schema(self) -> list[str]:
         """Apply the migrations this ledger lacks (workers/ledger/migrate.py); returns their names."""
@@ -172,6 +177,22 @@ class Ledger:
             located,
         )
         return int(value if value is not None else located)
+
+    async def note_verification(
+        self, request_id: str, system: str, verification: dict[str, Any], error: str | None = None
+    ) -> None:
+        """Keep the latest check of what remains of the subject in the system (and, when something
+        does, why the system is still open), whatever the outcome stored."""
+        await self._pool.execute(
+            """
+            UPDATE request_systems SET verification = $3::jsonb, error = COALESCE($4, error)
+             WHERE request_id = $1 AND system = $2
+            """,
+            request_id,
+            system,
+            json.dumps(verification),
+            error,
+        )
 
     async def record_outcome(self, request_id: str, result: SystemResult) -> SystemResult:
         """Store a system's outcome unless a final one is already there; returns what is stored."""
@@ -272,6 +293,7 @@ class Ledger:
             "deadline_basis": row["deadline_basis"],
             "closed_at": row["closed_at"].isoformat() if row["closed_at"] else None,
             "reason": row["reason"],
+            "identifiers": await self.identities.summary(request_id),
             "systems": [_system_view(s) for s in systems],
         }
 
@@ -322,5 +344,16 @@ def _system_view(row: asyncpg.Record) -> dict[str, Any]:
         "error": result.error,
         "citation": row["citation"],
         "attempts": row["attempts"],
+        "located": row["located"],
+        "verification": _verification(row, result),
         "evidence": result.evidence,
     }
+
+
+def _verification(row: asyncpg.Record, result: SystemResult) -> dict[str, Any] | None:
+    """The system's latest check of what remains of the subject (ours, or the system's own)."""
+    stored = row["verification"]
+    if stored is not None:
+        return dict(json.loads(stored) if isinstance(stored, str) else stored)
+    given = result.evidence.get("verification")
+    return dict(given) if isinstance(given, dict) else None

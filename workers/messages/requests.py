@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from schemas.identity import normalise_identity
 from schemas.vocabulary import FINAL_OUTCOMES
 
 
@@ -39,6 +40,45 @@ class SystemTaskInput:
     # A continued run's carried state (orchestrator.workflows.models.SystemTaskState as a dict):
     # set only by the workflow when it continues as new; connectors never see it.
     resume: dict[str, Any] | None = None
+    # Further identifiers the tenant's identity sources hold for the subject (identity
+    # resolution), by kind; ``subject`` stays what was given, so older histories still decode.
+    linked: dict[str, list[str]] = field(default_factory=dict)
+
+    def identities(self) -> dict[str, list[str]]:
+        """Every identifier of the subject, given and linked, normalised, by kind: what
+        connectors search by."""
+        found: dict[str, list[str]] = {}
+        given = {kind: [value] for kind, value in self.subject.items()}
+        for source in (given, self.linked):
+            for kind, values in source.items():
+                for value in values:
+                    normal = normalise_identity(kind, value)
+                    if normal not in found.setdefault(kind, []):
+                        found[kind].append(normal)
+        return found
+
+
+@dataclass
+class IdentityResolutionInput:
+    """Learn every identifier the tenant's identity sources hold for the subject."""
+
+    request_id: str
+    tenant: str
+    request_type: str
+    subject: dict[str, str]
+    submitted_at: str
+    sources: list[SystemStep]  # the systems the pack marks ``identity_source``
+
+
+@dataclass
+class IdentityResolution:
+    """What resolution found beyond the identities given (normalised, by kind), and why an
+    operator must verify first when they point at more than one person. Which source found
+    what is kept sealed in the ledger, not here."""
+
+    linked: dict[str, list[str]] = field(default_factory=dict)
+    conflict: str | None = None
+    rounds: int = 0
 
 
 @dataclass

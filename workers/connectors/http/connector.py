@@ -42,8 +42,14 @@ from workers.messages.requests import SystemStep, SystemTaskInput
 Record = dict[str, Any]
 
 
-def _context(task: SystemTaskInput, record: Record | None = None, previous: Any = None) -> dict[str, Any]:
-    subject = {k: normalise_identity(k, v) for k, v in task.subject.items()}
+def _context(
+    task: SystemTaskInput,
+    record: Record | None = None,
+    previous: Any = None,
+    subject: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    if subject is None:
+        subject = {k: normalise_identity(k, v) for k, v in task.subject.items()}
     return {
         "subject": subject,
         "record": record or {},
@@ -51,6 +57,16 @@ def _context(task: SystemTaskInput, record: Record | None = None, previous: Any 
         "details": task.details,
         "task": {"request_id": task.request_id, "tenant": task.tenant, "request_type": task.request_type},
     }
+
+
+def _subjects(task: SystemTaskInput) -> list[dict[str, str]]:
+    """The subject as given, then once more for each further identifier identity resolution
+    linked (in place of, or beside, the given one of its kind): searches run by every one."""
+    given = {k: normalise_identity(k, v) for k, v in task.subject.items()}
+    subjects = [given]
+    for kind, values in task.identities().items():
+        subjects.extend({**given, kind: value} for value in values if given.get(kind) != value)
+    return subjects
 
 
 def _fields(template: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
@@ -139,13 +155,23 @@ class HttpConnector(Connector):
             raise ConnectorError(f"system {task.step.system}: an http system needs 'find'", retryable=False)
         found: dict[str, Record] = {}
         for search in searches:
-            try:
-                records = await self._listing(task, search, _context(task))
-                records = _matching(records, search.get("match", {}), _context(task))
-            except MissingValue as missing:
-                if missing.path.startswith("subject."):
-                    continue  # this search needs an identity the request does not carry
-                raise ConnectorError(f"system {task.step.system}: {missing}", retryable=False) from None
+            records = []
+            asked: set[str] = set()  # one call per distinct search, whichever identifier fills it
+            for subject in _subjects(task):
+                context = _context(task, subject=subject)
+                try:
+                    page = self._url(task, search, context)
+                    match = {where: render(t, context) for where, t in search.get("match", {}).items()}
+                    key = f"{page.url} {sorted(page.query.items())} {sorted(match.items())}"
+                    if key in asked:
+                        continue
+                    asked.add(key)
+                    listed = await self._listing(task, search, context)
+                    records.extend(_matching(listed, search.get("match", {}), context))
+                except MissingValue as missing:
+                    if missing.path.startswith("subject."):
+                        continue  # this search needs an identity the request does not carry
+                    raise ConnectorError(f"system {task.step.system}: {missing}", retryable=False) from None
             for record in records:
                 key = pointer(record, search.get("id", "/id"))
                 if key is None:

@@ -37,6 +37,7 @@ SECTIONS: dict[str, dict[str, tuple[int, int, str]]] = {
     },
     "001_c9cd5d49ae0779bb.txt": {  # UPJUNOO (fr)
         "contact": (7, 12, "POUR NOUS CONTACTER"),
+        "description": (43, 148, "3. DESCRIPTION DES DONNEES PERSONNELLES"),
         "traitement": (149, 174, "2. Les données collectées directement"),
         "partage": (175, 194, "CONDITIONS DE PARTAGE"),
         "accès": (197, 200, "1. Accès"),
@@ -90,6 +91,7 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
         "objection_rule": {"traitement", "refus"}, "deadline": {"réclamations"}, "identity": {"contact"},
         "recipients": {"partage"}, "complaints": {"réclamations"},
         "gpc": {"partage"},  # a browser's opt-out of sharing ad identifiers with partners
+        "identity_source": {"description"},
     },
     "jsm": {
         **{right: {"rechten"} for right in _RIGHTS}, "consent_withdrawal": {"derden", "rechten"},
@@ -132,6 +134,8 @@ def _citations(node, where=""):
 def _kind(where: str, rule: dict) -> str:
     """What a citation is about, from where it sits in the pack."""
     parts = where.strip("/").split("/")
+    if parts[0] == "systems" and len(parts) >= 3 and parts[2] == "identity_source":
+        return "identity_source"  # which identifiers a system holds: the data described
     if parts[0] == "systems" and len(parts) >= 4 and parts[2] == "actions":
         kept = rule.get("action") == "retain" or rule.get("keep_recent")
         return "retention" if kept else parts[3]

@@ -17,6 +17,7 @@ from temporalio import activity
 
 from workers.activities import definitions
 from workers.activities.consent import ConsentActivities
+from workers.activities.identities import IdentityActivities
 from workers.activities.reports import ReportActivities
 from workers.activities.requests import RequestActivities
 from workers.worker import activities_of
@@ -30,6 +31,7 @@ def registered() -> dict[str, Any]:
         RequestActivities(evidence, connectors=None),  # type: ignore[arg-type]
         ReportActivities(evidence, transfers=None),  # type: ignore[arg-type]
         ConsentActivities(store=None, codec=None, evidence=evidence, connectors=None),  # type: ignore[arg-type]
+        IdentityActivities(store=None, codec=None, connectors=None),  # type: ignore[arg-type]
     )
     methods = activities_of(*holders)
     names = [activity._Definition.must_from_callable(m).name for m in methods]

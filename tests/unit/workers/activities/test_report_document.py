@@ -26,3 +26,38 @@ def test_report_lists_each_system_with_its_disclosure_and_escapes_html():
     html = render_html(report)
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_report_says_which_identifiers_were_used_and_per_system_what_was_done_without_any_identifier():
+    step = SystemStep("crm", "export", {"kind": "sql"}, {"citation": "x"})
+    request = {
+        "request_id": "r1",
+        "tenant": "t",
+        "type": "access",
+        "submitted_at": "2026-01-01",
+        "identifiers": {
+            "given": {"email": 1},
+            "found": {"customer_id": {"count": 1, "sources": ["crm"]}},
+            "sources": ["crm"],
+            "rounds": 2,
+            "conflict": None,
+        },
+        "systems": [
+            {
+                "system": "crm",
+                "action": "export",
+                "outcome": "exported",
+                "located": None,
+                "verification": None,
+            }
+        ],
+    }
+    report = build_report(request, {"name": "ACME"}, [step], {"crm": []})
+    assert report["identifiers"] == {
+        "given": {"email": 1},
+        "found": {"customer_id": {"count": 1, "sources": ["crm"]}},
+    }
+    assert report["systems"]["crm"]["done"]["action"] == "export"
+    html = render_html(report)
+    assert "email (given by you)" in html
+    assert "customer_id: 1 found in crm" in html
