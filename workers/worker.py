@@ -15,6 +15,7 @@ from workers.activities.definitions import IMPLEMENTS
 from workers.activities.evidence import Evidence
 from workers.activities.reports import ReportActivities
 from workers.activities.requests import RequestActivities
+from workers.activities.retention import RetentionActivities
 from workers.connectors.pools import DatabasePools
 from workers.connectors.registry import ConnectorRegistry
 from workers.connectors.transfers import HttpTransfers
@@ -36,7 +37,8 @@ def activities_of(*holders: object) -> list[Callable[..., Any]]:
 
 async def build_activity_worker(client: Client, settings: Settings, stack: AsyncExitStack) -> Worker:
     """An activity-only worker on the request task queue; resources close with ``stack``."""
-    ledger = await Ledger.connect(settings.pg_dsn())
+    codec = codec_from_environment(settings.state_dir)
+    ledger = await Ledger.connect(settings.pg_dsn(), sealer=codec)
     stack.push_async_callback(ledger.close)
     publisher = EventPublisher(settings.kafka_bootstrap)
     await publisher.start()
@@ -47,7 +49,6 @@ async def build_activity_worker(client: Client, settings: Settings, stack: Async
         pools, publisher, settings.sandbox_dir, ledger.partners, settings.callback_base_url
     )
     evidence = Evidence(ledger, publisher)
-    codec = codec_from_environment(settings.state_dir)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -55,6 +56,7 @@ async def build_activity_worker(client: Client, settings: Settings, stack: Async
             RequestActivities(evidence, connectors),
             ReportActivities(evidence, HttpTransfers()),
             ConsentActivities(ledger.consent, codec, evidence, connectors),
+            RetentionActivities(evidence, connectors),
         ),
         max_concurrent_activities=50,
     )

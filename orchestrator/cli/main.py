@@ -149,9 +149,10 @@ def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_request(args: argparse.Namespace, settings: Settings) -> int:
     from workers.ledger import Ledger
+    from workers.runtime.codec import codec_from_environment
 
     async def go() -> int:
-        ledger = await Ledger.connect(settings.pg_dsn())
+        ledger = await Ledger.connect(settings.pg_dsn(), sealer=codec_from_environment(settings.state_dir))
         try:
             if args.action == "list":
                 _print_json(await ledger.lookups.list_requests(status=args.status))
@@ -181,6 +182,7 @@ def cmd_request(args: argparse.Namespace, settings: Settings) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from orchestrator.cli.operator import add_operator_commands
     from orchestrator.cli.partners import add_partner_commands
+    from orchestrator.cli.retention import add_retention_commands
     from orchestrator.cli.views import add_views_command
     from schemas import REQUESTS_TOPIC
 
@@ -219,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     request.set_defaults(func=cmd_request)
     add_operator_commands(sub)
     add_partner_commands(sub)
+    add_retention_commands(sub)
     add_views_command(sub)
     return parser
 

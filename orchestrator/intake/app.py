@@ -56,8 +56,8 @@ class IntakeContext:
         async with self._lock:
             if self._router is None:
                 client = await connect(self.settings, attempts=30)
-                ledger = await Ledger.connect(self.settings.pg_dsn())
                 codec = codec_from_environment(self.settings.state_dir)
+                ledger = await Ledger.connect(self.settings.pg_dsn(), sealer=codec)
                 self._router = IntakeRouter(client, ledger, self.settings.task_queue, codec)
         return self._router
 

@@ -9,11 +9,13 @@ never applies a side effect twice.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 from opentelemetry import trace
 from temporalio.exceptions import ApplicationError
 
+from schemas.identity import subject_refs
 from schemas.vocabulary import FINAL_OUTCOMES, done_outcome
 from workers.activities import definitions
 from workers.activities.definitions import implements
@@ -202,8 +204,19 @@ class RequestActivities:
     async def erase_after_retention(self, task: SystemTaskInput) -> SystemResult:
         """The retention period of what a system kept has ended: erase it, update the evidence."""
         connector = self._connectors.for_kind(task.step.connector["kind"])
+        if connector.answers_later:
+            # Nothing here can reach it again: its own retention applies (said in the evidence).
+            log.warning("request %s system %s: retention ended, the system erases by itself",
+                        task.request_id, task.step.system)  # fmt: skip
+            return SystemResult(task.step.system, task.step.action, "retained", None)
+        if await self._ledger.holds.active(task.tenant, subject_refs(task.tenant, task.subject)):
+            # A legal hold placed meanwhile: the period counts again from its end; ask again in a day.
+            later = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+            return SystemResult(task.step.system, task.step.action, "retained", retained_until=later)
         try:
-            done = await connector.perform(task)
+            # What a ``retain`` rule kept (restricted) is now erased; an ``erase`` rule that kept
+            # recent records runs again and keeps only what is still inside its period.
+            done = await (connector.erase(task) if task.step.action == "retain" else connector.perform(task))
         except ConnectorError as exc:
             raise_connector_error(exc)
         if done.outcome == "retained":

@@ -12,11 +12,13 @@ import asyncio
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from schemas.identity import normalise_identity
 from schemas.vocabulary import ACTIONS, READ_ONLY_ACTIONS
 from workers.messages.requests import SystemStep, SystemTaskInput
+from workers.messages.retention import RetentionRule, SweepResult
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -73,6 +75,8 @@ class Connector(ABC):
     answers_later: bool = False
     # Its answers arrive as signed partner callbacks (the gateway checks them, the workflow applies them).
     confirms_by_signed_callback: bool = False
+    # It can sweep a retention rule: find rows past their period by their own dates (``sweep``).
+    sweeps: bool = False
     # A cancelled request must be withdrawn from it (``withdraw``).
     withdrawable: bool = False
 
@@ -115,6 +119,18 @@ class Connector(ABC):
 
         outcomes = list(await asyncio.gather(*(one(entry) for entry in subjects)))
         return BatchResult("consent_withdrawn", outcomes)
+
+    async def sweep(
+        self, rule: RetentionRule, cutoff: datetime, cursor: list[str] | None, dry_run: bool,
+        held_refs: frozenset[str],
+    ) -> SweepResult:  # fmt: skip
+        """Erase or anonymise one bounded batch of rows dated before ``cutoff`` (after ``cursor``),
+        skipping the rows of subjects in ``held_refs``; with ``dry_run``, only count them."""
+        raise ConnectorError(
+            f"system {rule.system}: a {type(self).__name__} cannot sweep retention rules "
+            "(only systems whose rows carry their own dates: sql, files)",
+            retryable=False,
+        )
 
     @abstractmethod
     async def locate(self, task: SystemTaskInput) -> int:

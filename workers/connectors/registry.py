@@ -19,6 +19,14 @@ from workers.connectors.sql import SqlConnector
 from workers.ledger.partners import PartnerStore
 from workers.runtime.events import EventPublisher
 
+# The kinds whose connector can sweep a retention rule (asked before any connector exists: at
+# start-up, when the schedules are made from the packs).
+_CLASSES: dict[str, type[Connector]] = {
+    "opendsr": OpenDsrConnector, "sql": SqlConnector, "files": FilesConnector,
+    "kafka_confirm": KafkaConfirmConnector, "manual": ManualConnector, "none": UnreachableRecipient,
+}  # fmt: skip
+SWEEPING_KINDS = frozenset(kind for kind, cls in _CLASSES.items() if cls.sweeps)
+
 
 class ConnectorRegistry:
     def __init__(
@@ -37,6 +45,11 @@ class ConnectorRegistry:
             "manual": ManualConnector(),
             "none": UnreachableRecipient(),
         }
+
+    @staticmethod
+    def can_sweep(kind: str) -> bool:
+        """Whether systems of this kind can carry out retention rules (their rows carry dates)."""
+        return kind in SWEEPING_KINDS
 
     @property
     def kinds(self) -> frozenset[str]:

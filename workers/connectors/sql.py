@@ -25,12 +25,26 @@ from workers.connectors.base import (
     subject_filter,
 )
 from workers.connectors.pools import DatabasePools
+from workers.connectors.sql_sweep import sweep_sql
 from workers.messages.requests import SystemStep, SystemTaskInput
+from workers.messages.retention import RetentionRule, SweepResult
 
 
 class SqlConnector(Connector):
+    sweeps = True
+
     def __init__(self, pools: DatabasePools) -> None:
         self._pools = pools
+
+    async def sweep(
+        self, rule: RetentionRule, cutoff: datetime, cursor: list[str] | None, dry_run: bool,
+        held_refs: frozenset[str],
+    ) -> SweepResult:  # fmt: skip
+        """A retention rule's batch (``sql_sweep``): rows past their period, held subjects skipped."""
+        database = rule.connector.get("database")
+        if not database:
+            raise ConnectorError("sql connector needs 'database' in the pack", retryable=False)
+        return await sweep_sql(await self._pools.get(database), rule, cutoff, cursor, dry_run, held_refs)
 
     async def _pool(self, task: SystemTaskInput) -> asyncpg.Pool:
         database = task.step.connector.get("database")
