@@ -19,6 +19,7 @@ from workers.activities import definitions
 from workers.activities.consent import ConsentActivities
 from workers.activities.reports import ReportActivities
 from workers.activities.requests import RequestActivities
+from workers.activities.retention import RetentionActivities
 from workers.worker import activities_of
 
 WORKFLOWS = Path(__file__).resolve().parents[4] / "orchestrator" / "workflows"
@@ -30,6 +31,7 @@ def registered() -> dict[str, Any]:
         RequestActivities(evidence, connectors=None),  # type: ignore[arg-type]
         ReportActivities(evidence, transfers=None),  # type: ignore[arg-type]
         ConsentActivities(store=None, codec=None, evidence=evidence, connectors=None),  # type: ignore[arg-type]
+        RetentionActivities(evidence, connectors=None),  # type: ignore[arg-type]
     )
     methods = activities_of(*holders)
     names = [activity._Definition.must_from_callable(m).name for m in methods]
