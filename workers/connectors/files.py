@@ -66,7 +66,7 @@ class FilesConnector(Connector):
                         path.unlink()
                         files_deleted += 1
                 status = await conn.execute(
-                    f"DELETE FROM {identifier(config['table'])} WHERE ctid = ANY($1::tid[])",
+                    f"DELETE FROM {identifier(config['table'])} WHERE ctid = ANY($1::text[]::tid[])",
                     [row["row_ref"] for row in batch.to_act],
                 )
                 acted = int(status.split()[-1])

@@ -81,7 +81,7 @@ async def select_batch(
         conditions.append(f"t.{identifier(column)}::text = ANY(${len(params)}::text[])")
     if cursor:
         params += [datetime.fromisoformat(cursor[0]), cursor[1]]
-        conditions.append(f"({stamp}, t.ctid) > (${len(params) - 1}::timestamptz, ${len(params)}::tid)")
+        conditions.append(f"({stamp}, t.ctid) > (${len(params) - 1}::timestamptz, ${len(params)}::text::tid)")
     if rule.action == "anonymise":
         # A row already anonymised is not swept again.
         pending = [
@@ -127,10 +127,10 @@ async def sweep_sql(
         if refs and not dry_run:
             target = identifier(rule.table or "")
             if rule.action == "erase":
-                status = await conn.execute(f"DELETE FROM {target} WHERE ctid = ANY($1::tid[])", refs)
+                status = await conn.execute(f"DELETE FROM {target} WHERE ctid = ANY($1::text[]::tid[])", refs)
             else:
                 status = await conn.execute(
-                    f"UPDATE {target} SET {await _anonymised(conn, rule)} WHERE ctid = ANY($1::tid[])", refs
+                    f"UPDATE {target} SET {await _anonymised(conn, rule)} WHERE ctid = ANY($1::text[]::tid[])", refs
                 )
             acted = int(status.split()[-1])
     return SweepResult(len(batch.rows), acted, batch.held, batch.cursor, batch.finished)
