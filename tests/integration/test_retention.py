@@ -7,6 +7,10 @@ an erasure retained is erased when its retained_until passes; and the orchestrat
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
@@ -17,7 +21,7 @@ import pytest
 
 from infra.bootstrap import ensure_database
 from orchestrator.policy.packs import load_packs
-from orchestrator.schedules import dry_run, ensure_schedules
+from orchestrator.schedules import ensure_schedules
 from orchestrator.workflows.retention_sweep import LEDGER_SCHEDULE_ID, sweep_schedule_id
 from schemas import REQUEST_EVENTS_TOPIC
 from tests.integration.conftest import RunningStack, rights_request
@@ -135,14 +139,21 @@ async def test_old_recordings_vanish_by_schedule_with_evidence_and_a_held_subjec
 
 async def test_a_dry_run_lists_what_would_go_without_deleting(keepco: RunningStack):
     stack = keepco
-    pack = load_packs()["keepco"]
+    command = [sys.executable, "-m", "orchestrator.cli.main", "retention", "dry-run", "keepco"]
+    done = await asyncio.to_thread(
+        subprocess.run, command, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": "."}
+    )
 
-    runs = await dry_run(stack.client, pack, stack.settings.task_queue)
-
-    found = {r.rule: (r.totals.acted, r.system) for r in runs}
-    assert found["old-calls"][0] >= 3 and found["old-calls"][1] == "calls"
-    assert found["inactive-customers"] == (2, "crm"), "Hugo and Ines were last active more than 3 years ago"
-    assert found["notes-of-former-customers"] == (2, "crm")
+    assert done.returncode == 0, done.stderr
+    found = {r["rule"]: (r["would_go"], r["system"]) for r in json.loads(done.stdout)}
+    assert found == {
+        "old-calls": (3, "calls"),
+        "inactive-customers": (2, "crm"),  # Hugo and Ines: last active more than 3 years ago
+        "notes-of-former-customers": (2, "crm"),
+    }
+    assert not any(value in done.stdout for value in (*KATE.values(), *HUGO.values())), (
+        "counts, no identities"
+    )
     assert len(calls_on_disk(stack)) == 6
     assert len(await stack.fetch("sandbox_keepco_crm", "SELECT 1 FROM customers")) == 3
     recorded = await stack.ledger.retention_runs.runs("keepco", "old-calls")

@@ -129,8 +129,9 @@ async def sweep_sql(
             if rule.action == "erase":
                 status = await conn.execute(f"DELETE FROM {target} WHERE ctid = ANY($1::text[]::tid[])", refs)
             else:
+                assignments = await _anonymised(conn, rule)
                 status = await conn.execute(
-                    f"UPDATE {target} SET {await _anonymised(conn, rule)} WHERE ctid = ANY($1::text[]::tid[])", refs
+                    f"UPDATE {target} SET {assignments} WHERE ctid = ANY($1::text[]::tid[])", refs
                 )
             acted = int(status.split()[-1])
     return SweepResult(len(batch.rows), acted, batch.held, batch.cursor, batch.finished)
