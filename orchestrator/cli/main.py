@@ -164,6 +164,10 @@ def cmd_request(args: argparse.Namespace, settings: Settings) -> int:
                     return 1
                 _print_json(found)
                 return 0
+            stored = await ledger.stored_report(args.request_id)
+            if stored is not None and stored.purged_at is not None:
+                print(f"the report was purged at {stored.purged_at}: {stored.purge_reason}", file=sys.stderr)
+                return 1
             report = await ledger.report(args.request_id)
             if report is None:
                 print(f"no report for request_id {args.request_id}", file=sys.stderr)

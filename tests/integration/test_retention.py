@@ -21,7 +21,7 @@ import pytest
 
 from infra.bootstrap import ensure_database
 from orchestrator.policy.packs import load_packs
-from orchestrator.schedules import ensure_schedules
+from orchestrator.schedules import dry_run, ensure_schedules
 from orchestrator.workflows.retention_sweep import LEDGER_SCHEDULE_ID, sweep_schedule_id
 from schemas import REQUEST_EVENTS_TOPIC
 from tests.integration.conftest import RunningStack, rights_request
@@ -287,3 +287,27 @@ async def test_schedules_are_made_at_start_up_and_stay_paused_when_an_operator_p
         assert again.schedule.state.paused and again.schedule.state.note == "operator: audit in progress"
     finally:
         await handle.unpause()
+
+
+async def test_every_seed_retention_promise_is_observable_in_the_sandbox(stack: RunningStack):
+    """The sandboxes hold what each seed promises to delete: old calls, inactive customers, old
+    connection logs (by their own date), ended contracts and surveys, former customers' notes."""
+    await stack.reseed()
+    packs = load_packs()
+    examined = {}
+    for tenant in ("upjunoo", "jsm", "j2s", "nexio"):
+        for run in await dry_run(stack.client, packs[tenant], stack.settings.task_queue):
+            examined[(tenant, run.rule)] = run.totals.examined
+
+    assert examined[("upjunoo", "driver-courier-shop-calls")] >= 3  # Ada's, Bruno's, Chloé's from mid-2025
+    assert examined[("upjunoo", "support-calls")] >= 2  # Ada's (June 2025) and Chloé's (August 2025)
+    assert examined[("jsm", "inactive-customers")] >= 1
+    assert examined[("j2s", "connection-logs")] >= 2
+    assert examined[("j2s", "ended-contracts")] >= 1
+    assert examined[("j2s", "support-tickets")] >= 1
+    assert examined[("nexio", "ended-surveys")] >= 2
+    assert examined[("nexio", "contact-notes-of-former-customers")] >= 1
+    recent = await stack.fetch(
+        "sandbox_upjunoo_recordings", "SELECT 1 FROM recordings WHERE file_path LIKE 'chloe-%-recent.wav'"
+    )
+    assert len(recent) == 2, "a dry run deletes nothing"
