@@ -107,6 +107,7 @@ class ConsentChange:
     purposes: tuple[str, ...]
     action: str  # withdraw | grant
     occurred_at: datetime
+    signal: str | None = None  # gpc: a browser's Global Privacy Control, the pack maps its purposes
 
     @classmethod
     def from_event(cls, value: dict[str, Any]) -> ConsentChange:
@@ -117,4 +118,5 @@ class ConsentChange:
             purposes=tuple(value["purposes"]),
             action=value["action"],
             occurred_at=parse_rfc3339(value["occurred_at"], "occurred_at"),
+            signal=value.get("signal"),
         )

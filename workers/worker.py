@@ -46,8 +46,14 @@ async def build_activity_worker(client: Client, settings: Settings, stack: Async
     pools = DatabasePools(settings.pg_dsn)
     stack.push_async_callback(pools.close)
     connectors = ConnectorRegistry(
-        pools, publisher, settings.sandbox_dir, ledger.partners, settings.callback_base_url
+        pools,
+        publisher,
+        settings.sandbox_dir,
+        ledger.partners,
+        settings.callback_base_url,
+        settings.secrets_dir,
     )
+    stack.push_async_callback(connectors.http.close)
     evidence = Evidence(ledger, publisher)
     return Worker(
         client,

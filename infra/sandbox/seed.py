@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 
 from infra.bootstrap import ensure_database
+from infra.sandbox.saas import seed_saas
 from workers.runtime.settings import Settings
 
 SANDBOX_ROOT = Path(__file__).resolve().parent
@@ -49,6 +50,7 @@ async def seed_all(settings: Settings) -> dict[str, int]:
             finally:
                 await conn.close()
         written[folder.name] = await _write_recordings(settings, systems_config(folder))
+    seed_saas(settings.sandbox_dir)  # the SaaS tools' demo people, on disk
     return written
 
 

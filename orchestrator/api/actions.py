@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from orchestrator.api.auth import PRINCIPAL, require
+from orchestrator.api.bodies import BadBody, is_uuid, read_json
 from orchestrator.operations import ActionRefused, Directives, NotFound, Operations
 
 OPERATIONS = web.AppKey("operations", Operations)
@@ -29,10 +30,13 @@ def action(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]
 
     async def wrapped(request: web.Request) -> web.Response:
         actor = request[PRINCIPAL].name
+        for name in ("request_id", "hold_id"):  # ids the ledger keeps as UUIDs
+            if name in request.match_info and not is_uuid(request.match_info[name]):
+                return _error(404, f"no such {name.removesuffix('_id')}: {name} must be a UUID")
         try:
-            body = await request.json() if request.can_read_body else {}
-        except json.JSONDecodeError as exc:
-            return _error(400, f"body is not JSON: {exc}")
+            body = await read_json(request)
+        except BadBody as exc:
+            return _error(400, str(exc))
         if not isinstance(body, dict):
             return _error(400, "body must be a JSON object")
         try:

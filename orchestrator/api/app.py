@@ -10,7 +10,9 @@
 ``POST /v1/holds``, ``POST /v1/holds/{hold_id}/release``  operator actions (orchestrator.api.actions)
 ``POST /v1/suppressions/check``, ``GET /v1/consent/{event_id}``  consent (orchestrator.api.consent)
 ``POST /opendsr/v2/callbacks/{tenant}/{system}``  signed partner callbacks (orchestrator.api.callbacks)
+``/v1/agent/{agent_id}``, ``/v1/data-rights-request[/{request_id}]``  DRP 1.0 agents (orchestrator.api.drp)
 ``GET /healthz``                         liveness
+``GET /openapi.json``, ``GET /docs``     this API described (orchestrator.api.openapi)
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ from temporalio.converter import PayloadCodec
 
 from orchestrator.api.actions import DIRECTIVES, OPERATIONS, add_action_routes
 from orchestrator.api.auth import TOKEN_BOOK, TokenBook, authenticate, require
+from orchestrator.api.bodies import refuse_unstorable
 from orchestrator.api.callbacks import CallbackGateway, add_callback_routes
 from orchestrator.api.codec import add_codec_routes
 from orchestrator.api.consent import add_consent_routes
+from orchestrator.api.drp import DrpGateway, add_drp_routes
+from orchestrator.api.openapi import add_openapi_routes
 from orchestrator.operations import Directives, Operations
 from workers.ledger import Ledger
 
@@ -84,9 +89,11 @@ async def get_report(request: web.Request) -> web.Response:
 async def list_requests(request: web.Request) -> web.Response:
     status = request.query.get("status")
     try:
-        limit = min(int(request.query.get("limit", "50")), 500)
+        limit = int(request.query.get("limit", "50"))
     except ValueError:
-        return _error(400, "limit must be a whole number")
+        limit = 0
+    if not 1 <= limit <= 500:
+        return _error(400, "limit must be a whole number from 1 to 500")
     return web.json_response(
         {"requests": await request.app[LEDGER].lookups.list_requests(status=status, limit=limit)}
     )
@@ -115,14 +122,16 @@ def create_app(
     codec: PayloadCodec | None = None,
     ui_origins: list[str] | None = None,
     callbacks: CallbackGateway | None = None,
+    drp: DrpGateway | None = None,
 ) -> web.Application:
     """The one registry of routes, each with the least role that may call it."""
-    app = web.Application(middlewares=[authenticate])
+    app = web.Application(middlewares=[refuse_unstorable, authenticate])
     app[LEDGER] = ledger
     app[TOKEN_BOOK] = tokens
     if directives is not None:
         app[DIRECTIVES] = directives
     app.router.add_get("/healthz", healthz)
+    add_openapi_routes(app)  # the document of every route below, and a readable page of it
     app.router.add_get("/v1/requests", require("viewer", list_requests))
     app.router.add_get("/v1/requests/overdue", require("viewer", list_overdue))
     app.router.add_get("/v1/requests/{request_id}", require("viewer", get_request))
@@ -137,4 +146,6 @@ def create_app(
         add_codec_routes(app, codec, ui_origins or [])
     if callbacks is not None:
         add_callback_routes(app, callbacks)
+    if drp is not None:
+        add_drp_routes(app, drp)
     return app

@@ -23,6 +23,8 @@ UI_ORIGINS = web.AppKey("ui_origins", list)
 def _to_payloads(body: Any) -> list[Payload]:
     if not isinstance(body, dict) or not isinstance(body.get("payloads"), list):
         raise ValueError('body must be {"payloads": [...]}')
+    if not all(isinstance(p, dict) and isinstance(p.get("metadata") or {}, dict) for p in body["payloads"]):
+        raise ValueError('each payload must be {"metadata": {...}, "data": base64}')
     return [
         Payload(
             metadata={k: base64.b64decode(v) for k, v in (p.get("metadata") or {}).items()},

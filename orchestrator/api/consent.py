@@ -9,12 +9,12 @@ Identities in the check are compared as pseudonymous references; they are neithe
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
 from orchestrator.api.auth import require
+from orchestrator.api.bodies import BadBody, read_json
 from schemas.identity import subject_refs
 from workers.ledger import Ledger
 
@@ -43,9 +43,9 @@ def _check_body(body: Any) -> str | None:
 
 async def check_suppression(request: web.Request) -> web.Response:
     try:
-        body = await request.json()
-    except json.JSONDecodeError as exc:
-        return _error(400, f"body is not JSON: {exc}")
+        body = await read_json(request)
+    except BadBody as exc:
+        return _error(400, str(exc))
     problem = _check_body(body)
     if problem:
         return _error(400, problem)

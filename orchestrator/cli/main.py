@@ -184,6 +184,7 @@ def cmd_request(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from orchestrator.cli.drp import add_drp_commands
     from orchestrator.cli.operator import add_operator_commands
     from orchestrator.cli.partners import add_partner_commands
     from orchestrator.cli.retention import add_retention_commands
@@ -227,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_partner_commands(sub)
     add_retention_commands(sub)
     add_views_command(sub)
+    add_drp_commands(sub)
     return parser
 
 

@@ -57,6 +57,9 @@ async def serve_api(settings: Settings) -> None:
     from orchestrator.api.app import create_app
     from orchestrator.api.auth import TokenBook
     from orchestrator.api.callbacks import CallbackGateway
+    from orchestrator.api.drp import DrpGateway
+    from orchestrator.api.drp_notify import StatusNotifier
+    from orchestrator.api.drp_protocol import Directory
     from orchestrator.operations import Directives, Operations
     from orchestrator.policy.packs import load_packs
     from workers.ledger import Ledger
@@ -70,15 +73,21 @@ async def serve_api(settings: Settings) -> None:
     client = await connect(settings, attempts=30)
     publisher = EventPublisher(settings.kafka_bootstrap)
     await publisher.start()
-    directives = Directives(ledger, load_packs(), publisher.publish)
+    packs = load_packs()
+    directives = Directives(ledger, packs, publisher.publish)
+    operations = Operations(client, ledger)
+    drp = DrpGateway(
+        ledger, Directory.from_environment(settings.state_dir), publisher.publish, operations, packs
+    )
     app = create_app(
         ledger,
         TokenBook.from_environment(settings.state_dir),
-        Operations(client, ledger),
+        operations,
         directives,
         codec=codec,
         ui_origins=[settings.temporal_ui_url, f"http://localhost:{settings.temporal_ui_port}"],
         callbacks=CallbackGateway(ledger, client, settings.callback_base_url, settings.callback_max_age),
+        drp=drp,
     )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -87,11 +96,14 @@ async def serve_api(settings: Settings) -> None:
     gauges = None
     if metrics_enabled():
         gauges = asyncio.create_task(LedgerGauges(ledger, every=settings.metrics_seconds).run())
+    # DRP agents' status callbacks follow the ledger (orchestrator/api/drp_notify.py says why).
+    notifier = asyncio.create_task(StatusNotifier(ledger, every=settings.drp_notify_seconds).run())
     mark_ready(settings, "api")
     log.info("API on %s", settings.api_url)
     try:
         await _until_terminated()
     finally:
+        notifier.cancel()
         if gauges is not None:
             gauges.cancel()
         await runner.cleanup()
@@ -102,8 +114,10 @@ async def serve_api(settings: Settings) -> None:
 async def serve_sandbox(settings: Settings) -> None:
     from infra.sandbox.async_system import serve
     from infra.sandbox.partners import start_partners
+    from infra.sandbox.saas import start_saas
 
     partners = await start_partners(settings.sandbox_dir)
+    partners += await start_saas(settings.sandbox_dir, settings.secrets_dir)
     task = asyncio.create_task(serve(settings))
     waiter = asyncio.create_task(_until_terminated())
     done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)

@@ -13,6 +13,7 @@ import uuid
 from collections import defaultdict
 from datetime import UTC
 
+from orchestrator.policy.gpc import gpc_due, gpc_purposes, gpc_refusal
 from orchestrator.policy.packs import PolicyPack
 from orchestrator.policy.plan import plan_request
 from schemas import ContractViolation
@@ -33,6 +34,12 @@ def admit_consent(change: ConsentChange, packs: dict[str, PolicyPack]) -> None:
     pack = packs.get(change.tenant)
     if pack is None:
         raise ContractViolation("unknown_tenant", f"tenant: no policy pack for {change.tenant!r}")
+    if change.signal == "gpc":  # Global Privacy Control: the pack decides (orchestrator/policy/gpc.py)
+        if change.action != "withdraw":
+            raise ContractViolation("gpc_not_a_withdrawal", "signal: a gpc signal can only withdraw")
+        refusal = gpc_refusal(pack)
+        if refusal:
+            raise ContractViolation("gpc_not_honoured", f"signal: {refusal}")
 
 
 def group_changes(
@@ -46,14 +53,17 @@ def group_changes(
     batches = []
     for tenant, unique in sorted(by_tenant.items()):
         ordered = sorted(unique.values(), key=lambda c: (c.occurred_at, c.event_id))
+        gpc = gpc_purposes(packs[tenant])
         entries = [
             ConsentEntry(
                 event_id=c.event_id,
                 subject=c.subject,
                 subject_refs=subject_refs(tenant, c.subject),
-                purposes=list(c.purposes),
+                # A GPC signal withdraws the purposes the tenant's pack maps it to, by a legal date.
+                purposes=gpc if c.signal == "gpc" else list(c.purposes),
                 action=c.action,
                 occurred_at=c.occurred_at.astimezone(UTC).isoformat(),
+                due_at=gpc_due(c.occurred_at).astimezone(UTC).isoformat() if c.signal == "gpc" else None,
             )
             for c in ordered
         ]

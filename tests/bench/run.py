@@ -203,7 +203,7 @@ async def main(options: argparse.Namespace) -> int:
         }
         parts = {"throughput", "consent", "open"} if only is None else {only}
         if "throughput" in parts:
-            results["bare_temporal"] = await bare_temporal(settings, requests, width=9)
+            results["bare_temporal"] = await bare_temporal(settings, requests, width=10)
             subjects = await seed_subjects(settings, requests + single)
             results["end_to_end_single"] = await erasures(
                 settings, subjects[:single], "erasure, one at a time", True

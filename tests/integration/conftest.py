@@ -168,6 +168,10 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Runni
     os.environ["PRIVACY_OTEL_EXPORTER"] = f"jsonl:{traces_dir(tmp_path_factory)}"
     os.environ["PRIVACY_OTEL_METRICS_SECONDS"] = "1"
     os.environ["PRIVACY_SANDBOX_PARTNER_DELAY"] = "4"  # the slow partner: seconds, not the demo's 20
+    # DRP: the businesses we are (configuration) and the agents we trust (written by the DRP tests).
+    os.environ["PRIVACY_DRP_BUSINESSES"] = str(Path(__file__).resolve().parent / "drp_businesses.json")
+    os.environ["PRIVACY_DRP_AGENTS"] = str(tmp_path_factory.getbasetemp() / "drp-agents.json")
+    os.environ["PRIVACY_DRP_NOTIFY_SECONDS"] = "0.3"
     settings, infra = await launch(tmp_path_factory.mktemp("privacy-state"), REGISTRATION)
     try:
         await _seed_test_tenant(settings)

@@ -141,7 +141,7 @@ async def test_a_ledger_created_before_migrations_is_adopted_with_the_same_schem
             """,
             request_id,
         )
-        # The baseline's tables are there, now recorded; only the migrations after it run.
+        # Nothing of the baseline to run (its tables are there, now recorded); later migrations apply.
         assert await migrate(conn) == ALL[6:]
         assert [n for _, n, _ in await recorded(conn)] == ALL
         assert await schema(conn) == want

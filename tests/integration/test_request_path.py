@@ -57,6 +57,7 @@ async def test_erasure_of_ada_closes_with_evidence_in_every_system(stack: Runnin
         "call_recordings": "erased",
         "support_conversations": "anonymised",
         "marketing_list": "erased",
+        "support_desk": "erased",
         **TOLD_PARTNERS,
     }
     assert all(s["confirmed_at"] for s in view["systems"])
@@ -115,7 +116,14 @@ async def test_access_report_lists_ada_in_every_system(stack: RunningStack):
         async with http.get(url + "/report?format=html") as response:
             html = await response.text()
     systems = report["systems"]
-    assert set(systems) == {"crm", "billing", "call_recordings", "support_conversations", "marketing_list"}
+    assert set(systems) == {
+        "crm",
+        "billing",
+        "call_recordings",
+        "support_conversations",
+        "marketing_list",
+        "support_desk",
+    }
     for name, system in systems.items():
         assert system["record_count"] > 0, f"{name} should list Ada's records"
         assert system["categories"] and system["purposes"]
@@ -197,6 +205,7 @@ async def test_a_killed_worker_does_not_lose_or_repeat_an_erasure(stack: Running
         "call_recordings": "erased",
         "support_conversations": "anonymised",
         "marketing_list": "erased",
+        "support_desk": "erased",
         **TOLD_PARTNERS,
     }
     assert await _ada_rows(stack) == dict.fromkeys(await _ada_rows(stack), 0)

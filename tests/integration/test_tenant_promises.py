@@ -24,7 +24,7 @@ async def test_jump_keeps_open_claims_and_fraud_signals_erases_the_rest_and_tell
     tangier = "notify-tangier-office"
     for _ in range(150):
         view = await stack.ledger.request(request["request_id"]) or {"systems": []}
-        if _outcomes(view).get(tangier) == "pending" and len(_outcomes(view)) == 7:
+        if _outcomes(view).get(tangier) == "pending" and len(_outcomes(view)) == 8:
             break
         await asyncio.sleep(0.2)
     status, _ = await stack.api(
@@ -40,6 +40,7 @@ async def test_jump_keeps_open_claims_and_fraud_signals_erases_the_rest_and_tell
         "claims": "retained",
         "fraud_signals": "retained",
         "newsletter": "erased",
+        "mailing_tool": "erased",
         "notify-tangier-office": "erased",
         "notify-delivery-providers": "notified",
     }
@@ -66,7 +67,11 @@ async def test_jump_direct_marketing_objection_is_honoured_without_a_decision(st
     )
     await stack.publish(request)
     view = await stack.closed(request["request_id"])
-    assert _outcomes(view) == {"crm": "processing_stopped", "newsletter": "processing_stopped"}
+    assert _outcomes(view) == {
+        "crm": "processing_stopped",
+        "newsletter": "processing_stopped",
+        "mailing_tool": "processing_stopped",
+    }
     suppressed = await stack.fetch(
         "sandbox_jump_marketing",
         "SELECT 1 FROM suppressions WHERE identity = 'email' AND value = 'ada@example.org'",
@@ -203,6 +208,7 @@ async def test_jsm_restriction_marks_data_restricted_and_tells_processors(stack:
         == outcomes["contracts"]
         == outcomes["billing"]
         == outcomes["newsletter"]
+        == outcomes["invoicing_tool"]
         == "restricted"
     )
     assert outcomes["notify-direct-mail-processor"] == "notified"
@@ -260,7 +266,7 @@ async def test_upjunoo_rectification_reaches_every_system_and_country_partner(st
     await stack.publish(request)
     view = await stack.closed(request["request_id"])
     outcomes = _outcomes(view)
-    for system in ("crm", "billing", "support_conversations", "marketing_list"):
+    for system in ("crm", "billing", "support_conversations", "marketing_list", "support_desk"):
         assert outcomes[system] == "rectified", system
     for partner in ("notify-partner-ci", "notify-partner-cd", "notify-partner-ca"):
         assert outcomes[partner] == "rectified", partner

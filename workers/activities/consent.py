@@ -72,7 +72,7 @@ class ConsentActivities:
         for an asynchronous tool, or one subject at a time."""
         entries = await self._entries(work.batch_id)
         mine = [entries[i] for i in work.entry_indexes]
-        subjects = [BatchSubject(e.subject, e.occurred_at, list(e.purposes)) for e in mine]
+        subjects = [BatchSubject(e.subject, e.occurred_at, list(e.purposes), e.due_at) for e in mine]
         connector = self._connectors.for_kind(work.step.connector["kind"])
         try:
             done = await connector.act_on_batch(work.step, work.batch_id, work.tenant, subjects)

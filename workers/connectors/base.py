@@ -56,6 +56,7 @@ class BatchSubject:
     subject: dict[str, str]
     occurred_at: str
     purposes: list[str]
+    due_at: str | None = None  # by when the system must have stopped (a GPC opt-out)
 
 
 @dataclass

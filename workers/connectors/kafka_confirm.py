@@ -63,10 +63,14 @@ class KafkaConfirmConnector(Connector):
     ) -> BatchResult:
         """One task for the whole batch; the tool confirms it on privacy.confirmations.v1."""
         purposes = sorted({p for entry in subjects for p in entry.purposes})
+        details: dict[str, Any] = {"request_type": "consent_withdrawal", "purposes": purposes}
+        dues = [entry.due_at for entry in subjects if entry.due_at]
+        if dues:  # a legal date (GPC: 15 business days) the tool must meet for the whole batch
+            details["due_at"] = min(dues)
         topic = await send_task(
             self._publisher, step, task_id=f"consent-batch/{batch_id}/{step.system}",
             request_id=batch_id, tenant=tenant,
-            details={"request_type": "consent_withdrawal", "purposes": purposes},
+            details=details,
             subjects=[entry.subject for entry in subjects],
         )  # fmt: skip
         return BatchResult("pending", evidence={"task_topic": topic, "subjects": len(subjects)})

@@ -10,6 +10,9 @@ from pathlib import Path
 
 from workers.connectors.base import Connector, ConnectorError
 from workers.connectors.files import FilesConnector
+from workers.connectors.http.client import HttpSystems
+from workers.connectors.http.connector import HttpConnector
+from workers.connectors.http.secrets import SecretStore
 from workers.connectors.kafka_confirm import KafkaConfirmConnector
 from workers.connectors.manual import ManualConnector, UnreachableRecipient
 from workers.connectors.opendsr.client import PartnerClient
@@ -36,7 +39,9 @@ class ConnectorRegistry:
         data_root: Path,
         partners: PartnerStore,
         callback_base_url: str,
+        secrets_dir: Path | None = None,
     ) -> None:
+        self.http = HttpSystems(SecretStore(secrets_dir or data_root / "secrets"))
         self._by_kind: dict[str, Connector] = {
             "opendsr": OpenDsrConnector(partners, PartnerClient(), callback_base_url),
             "sql": SqlConnector(pools),
@@ -44,6 +49,7 @@ class ConnectorRegistry:
             "kafka_confirm": KafkaConfirmConnector(publisher),
             "manual": ManualConnector(),
             "none": UnreachableRecipient(),
+            "http": HttpConnector(self.http),
         }
 
     @staticmethod

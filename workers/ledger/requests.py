@@ -19,6 +19,7 @@ from workers.ledger.audit import AuditLog
 from workers.ledger.consent import ConsentStore
 from workers.ledger.copies import CopyStore, Sealer, StoredReport
 from workers.ledger.directives import DirectiveStore
+from workers.ledger.drp import DrpStore
 from workers.ledger.holds import HoldStore
 from workers.ledger.lookups import RequestLookups
 from workers.ledger.migrate import migrate
@@ -85,6 +86,10 @@ class Ledger:
     @property
     def consent(self) -> ConsentStore:
         return ConsentStore(self._pool)
+
+    @property
+    def drp(self) -> DrpStore:
+        return DrpStore(self._pool)
 
     async def ensure_schema(self) -> list[str]:
         """Apply the migrations this ledger lacks (workers/ledger/migrate.py); returns their names."""

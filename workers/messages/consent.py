@@ -23,6 +23,7 @@ class ConsentEntry:
     purposes: list[str]
     action: str  # withdraw | grant
     occurred_at: str
+    due_at: str | None = None  # by when systems must have stopped (a GPC opt-out: 15 business days)
 
 
 @dataclass
@@ -59,7 +60,8 @@ def entries_to_json(entries: list[ConsentEntry]) -> bytes:
     return json.dumps(
         [
             {"event_id": e.event_id, "subject": e.subject, "subject_refs": e.subject_refs,
-             "purposes": e.purposes, "action": e.action, "occurred_at": e.occurred_at}
+             "purposes": e.purposes, "action": e.action, "occurred_at": e.occurred_at,
+             "due_at": e.due_at}
             for e in entries
         ]
     ).encode()  # fmt: skip

@@ -103,8 +103,22 @@ class Settings:
             raise SystemExit(f"PRIVACY_CALLBACK_MAX_AGE_SECONDS={raw!r} is not a number of seconds") from None
 
     @property
+    def drp_notify_seconds(self) -> float:
+        """How often DRP agents' status callbacks are looked for (orchestrator/api/drp_notify.py)."""
+        raw = _env("PRIVACY_DRP_NOTIFY_SECONDS", "2")
+        try:
+            return max(float(raw), 0.1)
+        except ValueError:
+            raise SystemExit(f"PRIVACY_DRP_NOTIFY_SECONDS={raw!r} is not a number of seconds") from None
+
+    @property
     def sandbox_dir(self) -> Path:
         return Path(_env("PRIVACY_SANDBOX_DIR", str(self.state_dir / "sandbox"))).resolve()
+
+    @property
+    def secrets_dir(self) -> Path:
+        """Where ``file:NAME`` secret references of HTTP systems are read (files mode 0600)."""
+        return Path(_env("PRIVACY_SECRETS_DIR", str(self.state_dir / "secrets"))).resolve()
 
     @property
     def log_dir(self) -> Path:

@@ -25,7 +25,7 @@ def test_builtin_packs_are_valid_and_cite_their_seed(packs):
 
 def test_upjunoo_erasure_plan_keeps_invoices_for_the_legal_period(packs):
     steps = {s.system: s for s in plan_request(packs["upjunoo"], "erasure")}
-    systems = {"crm", "billing", "call_recordings", "support_conversations", "marketing_list"}
+    systems = {"crm", "billing", "call_recordings", "support_conversations", "marketing_list", "support_desk"}
     recipients = {"notify-partner-ci", "notify-partner-cd", "notify-partner-ca", "notify-ad-partners"}
     assert set(steps) == systems | recipients
     assert steps["billing"].action == "retain"
@@ -49,7 +49,7 @@ def test_access_tells_no_recipient_but_rectification_tells_them_all(packs):
 
 def test_consent_withdrawal_reaches_only_systems_using_those_purposes(packs):
     steps = plan_request(packs["jump"], "consent_withdrawal", {"purposes": ["newsletter"]})
-    assert {s.system for s in steps} == {"crm", "newsletter"}
+    assert {s.system for s in steps} == {"crm", "newsletter", "mailing_tool"}
     assert all(s.action == "stop_processing" for s in steps)
 
 
@@ -96,7 +96,7 @@ def _event(**change):
 def test_admission_resolves_plan_and_deadline(packs):
     admission = admit_request(_event(), packs)
     assert admission.workflow_input.request_type == "access"
-    assert len(admission.workflow_input.steps) == 5  # access tells no recipient
+    assert len(admission.workflow_input.steps) == 6  # access tells no recipient
     assert admission.due_at.isoformat().startswith("2026-12-02T10:00:00")
 
 

@@ -1,0 +1,1 @@
+"""HTTP connector: SaaS tools described by pack data (templates, pagination, paced client, secrets)."""

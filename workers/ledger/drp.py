@@ -1,0 +1,117 @@
+"""Data Rights Protocol store: agents' pairwise tokens, signed messages seen, agents' requests.
+
+Bearer tokens are kept only as SHA-256 digests (a leaked ledger gives no token). Every signed
+message's digest is kept until its ``expires-at``: the same signed bytes presented twice are a
+replay and are refused. ``drp_requests`` ties our request_id to the agent that made it (only
+that agent may read or revoke it) and records what its ``status_callback`` was last told, so
+the notifier (orchestrator.api.drp_notify) resumes after a restart without telling twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+
+def digest(value: bytes | str) -> str:
+    return hashlib.sha256(value.encode() if isinstance(value, str) else value).hexdigest()
+
+
+class DrpStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def keep_token(self, token: str, agent_id: str, business_id: str) -> None:
+        await self._pool.execute(
+            "INSERT INTO drp_tokens (token_digest, agent_id, business_id) VALUES ($1, $2, $3)",
+            digest(token), agent_id, business_id,
+        )  # fmt: skip
+
+    async def token_holder(self, token: str) -> tuple[str, str] | None:
+        """(agent_id, business_id) of a bearer token, or None for a token we never issued."""
+        row = await self._pool.fetchrow(
+            "SELECT agent_id, business_id FROM drp_tokens WHERE token_digest = $1", digest(token)
+        )
+        return (row["agent_id"], row["business_id"]) if row else None
+
+    async def first_sight(self, signed: bytes, agent_id: str, kind: str, expires_at: datetime) -> bool:
+        """Remember a signed message; False when it was presented before (a replay)."""
+        async with self._pool.acquire() as conn:
+            await conn.execute("DELETE FROM drp_messages WHERE expires_at < now() - interval '1 day'")
+            inserted = await conn.fetchval(
+                "INSERT INTO drp_messages (message_digest, agent_id, kind, expires_at) "
+                "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true",
+                digest(signed), agent_id, kind, expires_at,
+            )  # fmt: skip
+        return bool(inserted)
+
+    async def record_request(
+        self,
+        request_id: str,
+        agent_id: str,
+        business_id: str,
+        tenant: str,
+        agent_request_id: str | None,
+        exercise: str,
+        status_callback: str | None,
+    ) -> datetime:
+        """Record an agent's request; returns when it was received."""
+        received: datetime = await self._pool.fetchval(
+            "INSERT INTO drp_requests (request_id, agent_id, business_id, tenant, agent_request_id,"
+            " exercise, status_callback) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING received_at",
+            request_id, agent_id, business_id, tenant, agent_request_id, exercise, status_callback,
+        )  # fmt: skip
+        return received
+
+    async def forget_request(self, request_id: str) -> None:
+        """Undo ``record_request`` when the request could not be published (the agent retries)."""
+        await self._pool.execute("DELETE FROM drp_requests WHERE request_id = $1", request_id)
+
+    async def request(self, request_id: str) -> dict[str, Any] | None:
+        """The agent's request joined with the ledger's view of it (None fields before intake)."""
+        row = await self._pool.fetchrow(_JOINED + " WHERE d.request_id = $1", request_id)
+        return dict(row) if row else None
+
+    async def mark_revoked(self, request_id: str, revoked: bool) -> None:
+        await self._pool.execute(
+            "UPDATE drp_requests SET revoked_at = CASE WHEN $2 THEN now() END, notify_after = now() "
+            "WHERE request_id = $1",
+            request_id, revoked,
+        )  # fmt: skip
+
+    async def due_for_notice(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Requests with a status_callback whose agent may not know their latest status yet."""
+        rows = await self._pool.fetch(
+            _JOINED + " WHERE d.status_callback IS NOT NULL AND NOT d.notify_done"
+            " AND d.notify_after <= now() ORDER BY d.notify_after LIMIT $1",
+            limit,
+        )
+        return [dict(r) for r in rows]
+
+    async def notified(self, request_id: str, status_key: str, final: bool) -> None:
+        await self._pool.execute(
+            "UPDATE drp_requests SET notified = $2, notify_done = $3, notify_attempts = 0,"
+            " notify_error = NULL, notify_after = now() WHERE request_id = $1",
+            request_id, status_key, final,
+        )  # fmt: skip
+
+    async def notice_failed(self, request_id: str, error: str, retry_in_seconds: float) -> int:
+        """Count a failed callback and schedule the next try; returns the attempts so far."""
+        attempts: int = await self._pool.fetchval(
+            "UPDATE drp_requests SET notify_attempts = notify_attempts + 1, notify_error = $2,"
+            " notify_after = now() + make_interval(secs => $3) WHERE request_id = $1"
+            " RETURNING notify_attempts",
+            request_id, error[:500], retry_in_seconds,
+        )  # fmt: skip
+        return attempts
+
+
+_JOINED = (
+    "SELECT d.request_id::text AS request_id, d.agent_id, d.business_id, d.tenant, d.agent_request_id,"
+    " d.exercise, d.status_callback, d.received_at, d.revoked_at, d.notified, d.notify_attempts,"
+    " r.status AS ledger_status, r.reason AS ledger_reason, r.flags AS ledger_flags, r.due_at"
+    " FROM drp_requests d LEFT JOIN requests r ON r.request_id = d.request_id"
+)
