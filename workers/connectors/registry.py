@@ -27,6 +27,7 @@ from workers.runtime.events import EventPublisher
 _CLASSES: dict[str, type[Connector]] = {
     "opendsr": OpenDsrConnector, "sql": SqlConnector, "files": FilesConnector,
     "kafka_confirm": KafkaConfirmConnector, "manual": ManualConnector, "none": UnreachableRecipient,
+    "http": HttpConnector,
 }  # fmt: skip
 SWEEPING_KINDS = frozenset(kind for kind, cls in _CLASSES.items() if cls.sweeps)
 
