@@ -311,3 +311,35 @@ async def test_every_seed_retention_promise_is_observable_in_the_sandbox(stack: 
         "sandbox_upjunoo_recordings", "SELECT 1 FROM recordings WHERE file_path LIKE 'chloe-%-recent.wav'"
     )
     assert len(recent) == 2, "a dry run deletes nothing"
+
+
+async def test_an_identity_document_is_sealed_and_not_kept_past_the_decision_whatever_the_tenant(
+    keepco: RunningStack,
+):
+    """KeepCo asks for no document and decides automatically: one sent anyway is kept sealed, and
+    the ledger schedule removes it once the request is past its verification."""
+    stack = keepco
+    document = "SUQgY29weSBvZiBLYXRlIENsYWVz"  # base64 of "ID copy of Kate Claes"
+    request = rights_request(
+        "access", KATE, tenant="keepco", jurisdiction="BE", verification={"document": document}
+    )
+    await stack.publish(request)
+    await stack.closed(request["request_id"])
+    rows = await stack.fetch(
+        stack.settings.pg_database,
+        "SELECT * FROM identity_documents WHERE request_id = $1",
+        request["request_id"],
+    )
+    [row] = rows  # kept until the schedule runs: sealed, never in clear
+    assert row["document"] is None and document.encode() not in bytes(row["sealed"])
+
+    async def gone() -> bool:
+        await stack.client.get_schedule_handle(LEDGER_SCHEDULE_ID).trigger()
+        left = await stack.fetch(
+            stack.settings.pg_database,
+            "SELECT 1 FROM identity_documents WHERE request_id = $1",
+            request["request_id"],
+        )
+        return not left
+
+    await until(gone, "the identity document purged after the verification decision")
