@@ -24,6 +24,8 @@ class RequestType:
     is absolute (objection). ``charged_after_free_copies``: the tenant's fee rule applies
     (access). ``compiles_report``: the systems' records become a report (access,
     portability). ``transfers``: the export may go straight to a named provider.
+    ``purges_own_copies``: once completed, the orchestrator's own copies of the person's data
+    (reports, records, identity documents of their requests) are purged too (erasure).
     """
 
     name: str
@@ -32,6 +34,7 @@ class RequestType:
     charged_after_free_copies: bool = False
     compiles_report: bool = False
     transfers: bool = False
+    purges_own_copies: bool = False
 
 
 REQUEST_TYPES: dict[str, RequestType] = {
@@ -39,7 +42,7 @@ REQUEST_TYPES: dict[str, RequestType] = {
     for t in (
         RequestType("access", charged_after_free_copies=True, compiles_report=True),
         RequestType("portability", compiles_report=True, transfers=True),
-        RequestType("erasure", held_by_legal_holds=True),
+        RequestType("erasure", held_by_legal_holds=True, purges_own_copies=True),
         RequestType("rectification"),
         RequestType("restriction"),
         RequestType("objection", needs_decision=True),

@@ -16,12 +16,14 @@ from workers.activities.evidence import Evidence
 from workers.activities.identities import IdentityActivities
 from workers.activities.reports import ReportActivities
 from workers.activities.requests import RequestActivities
+from workers.activities.retention import RetentionActivities
 from workers.connectors.pools import DatabasePools
 from workers.connectors.registry import ConnectorRegistry
 from workers.connectors.transfers import HttpTransfers
 from workers.ledger import Ledger
 from workers.runtime.codec import codec_from_environment
 from workers.runtime.events import EventPublisher
+from workers.runtime.secrets import secret_keys
 from workers.runtime.settings import Settings
 from workers.runtime.task_ids import task_ids_from_environment
 
@@ -38,7 +40,9 @@ def activities_of(*holders: object) -> list[Callable[..., Any]]:
 
 async def build_activity_worker(client: Client, settings: Settings, stack: AsyncExitStack) -> Worker:
     """An activity-only worker on the request task queue; resources close with ``stack``."""
-    ledger = await Ledger.connect(settings.pg_dsn())
+    codec = codec_from_environment(settings.state_dir)
+    keys = secret_keys(settings.state_dir)
+    ledger = await Ledger.connect(settings.pg_dsn(), sealer=codec)
     stack.push_async_callback(ledger.close)
     publisher = EventPublisher(settings.kafka_bootstrap)
     await publisher.start()
@@ -56,15 +60,15 @@ async def build_activity_worker(client: Client, settings: Settings, stack: Async
     )
     stack.push_async_callback(connectors.http.close)
     evidence = Evidence(ledger, publisher)
-    codec = codec_from_environment(settings.state_dir)
     return Worker(
         client,
         task_queue=settings.task_queue,
         activities=activities_of(
-            RequestActivities(evidence, connectors),
+            RequestActivities(evidence, connectors, keys.subject_ref),
             ReportActivities(evidence, HttpTransfers()),
             ConsentActivities(ledger.consent, codec, evidence, connectors),
             IdentityActivities(ledger.identities, codec, connectors),
+            RetentionActivities(evidence, connectors, keys.subject_ref),
         ),
         max_concurrent_activities=50,
     )

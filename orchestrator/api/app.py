@@ -1,7 +1,8 @@
 """The HTTP API (aiohttp): one registry of routes, JSON errors with a message.
 
 ``GET /v1/requests/{request_id}``        status, due date, each system's outcome
-``GET /v1/requests/{request_id}/report`` the access/portability report (JSON; ``?format=html``)
+``GET /v1/requests/{request_id}/report`` the access/portability report (JSON; ``?format=html``;
+410 Gone with the reason once purged)
 ``GET /v1/requests/{request_id}/notice`` what was refused or kept and why, where to complain
                                          (JSON; ``?format=html``), in the tenant's language
 ``GET /v1/requests``                     recent requests (``?status=``)
@@ -68,7 +69,15 @@ async def get_report(request: web.Request) -> web.Response:
     if isinstance(request_id, web.Response):
         return request_id
     ledger = request.app[LEDGER]
-    found = await ledger.report(request_id)
+    stored = await ledger.stored_report(request_id)
+    if stored is not None and stored.purged_at is not None:
+        # Kept only for its period (or erased with the person): gone for good, and said so.
+        return web.json_response(
+            {"error": f"the report of request {request_id} was purged", "reason": stored.purge_reason,
+             "purged_at": stored.purged_at},
+            status=410,
+        )  # fmt: skip
+    found = (stored.report, stored.html or "") if stored is not None and stored.report is not None else None
     if found is None:
         known: dict[str, Any] | None = await ledger.request(request_id)
         if known is None:

@@ -73,9 +73,9 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "get",
         "/v1/requests/{request_id}/report",
-        "The access/portability report (?format=html)",
+        "The access/portability report (?format=html); 410 once purged",
         "dpo",
-        answers={200: "Report", 400: "Error", 404: "Error", 409: "Error"},
+        answers={200: "Report", 400: "Error", 404: "Error", 409: "Error", 410: "Purged"},
         query=(("format", {"type": "string", "enum": ["json", "html"]}),),
     ),
     Operation(
@@ -284,6 +284,7 @@ _DESCRIPTIONS = {
     403: "Forbidden",
     404: "Not found",
     409: "Not allowed now",
+    410: "Gone: purged at the end of its retention (the reason says why)",
     503: "Retry later",
 }
 

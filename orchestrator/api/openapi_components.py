@@ -31,6 +31,7 @@ IDENTITIES = {
 
 SCHEMAS: dict[str, Any] = {
     "Error": _object(["error"], error=STRING),
+    "Purged": _object(["error", "reason", "purged_at"], error=STRING, reason=STRING, purged_at=STRING),
     "DrpError": _object(["code", "message"], code=STRING, message=STRING, fatal={"type": "boolean"}),
     "SystemPart": _object(
         ["system", "action", "outcome"],

@@ -155,9 +155,10 @@ def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_request(args: argparse.Namespace, settings: Settings) -> int:
     from workers.ledger import Ledger
+    from workers.runtime.codec import codec_from_environment
 
     async def go() -> int:
-        ledger = await Ledger.connect(settings.pg_dsn())
+        ledger = await Ledger.connect(settings.pg_dsn(), sealer=codec_from_environment(settings.state_dir))
         try:
             if args.action == "list":
                 _print_json(await ledger.lookups.list_requests(status=args.status))
@@ -169,6 +170,10 @@ def cmd_request(args: argparse.Namespace, settings: Settings) -> int:
                     return 1
                 _print_json(found)
                 return 0
+            stored = await ledger.stored_report(args.request_id)
+            if stored is not None and stored.purged_at is not None:
+                print(f"the report was purged at {stored.purged_at}: {stored.purge_reason}", file=sys.stderr)
+                return 1
             report = await ledger.report(args.request_id)
             if report is None:
                 print(f"no report for request_id {args.request_id}", file=sys.stderr)
@@ -188,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     from orchestrator.cli.drp import add_drp_commands
     from orchestrator.cli.operator import add_operator_commands
     from orchestrator.cli.partners import add_partner_commands
+    from orchestrator.cli.retention import add_retention_commands
     from orchestrator.cli.views import add_views_command
     from schemas import REQUESTS_TOPIC
 
@@ -226,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     request.set_defaults(func=cmd_request)
     add_operator_commands(sub)
     add_partner_commands(sub)
+    add_retention_commands(sub)
     add_views_command(sub)
     add_drp_commands(sub)
     return parser

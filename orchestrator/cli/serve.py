@@ -33,7 +33,10 @@ async def _until_terminated() -> None:
 
 
 async def serve_worker(settings: Settings) -> None:
-    """Workflow and activity workers in one process, on the request task queue."""
+    """Workflow and activity workers in one process, on the request task queue; the retention
+    schedules are brought in line with the packs before it serves."""
+    from orchestrator.policy.packs import load_packs
+    from orchestrator.schedules import ensure_schedules
     from orchestrator.workflows.worker import build_workflow_worker
     from workers.runtime.temporal_client import connect
     from workers.worker import build_activity_worker
@@ -43,6 +46,8 @@ async def serve_worker(settings: Settings) -> None:
         activity_worker = await build_activity_worker(client, settings, stack)
         workflow_worker = build_workflow_worker(client, settings.task_queue)
         async with activity_worker, workflow_worker:
+            schedules = await ensure_schedules(client, load_packs(), settings.task_queue)
+            log.info("%d retention schedules in place", len(schedules))
             mark_ready(settings, "worker")
             log.info("worker polling task queue %s", settings.task_queue)
             await _until_terminated()
@@ -65,7 +70,8 @@ async def serve_api(settings: Settings) -> None:
     from workers.runtime.temporal_client import connect
 
     keys = secret_keys(settings.state_dir)
-    ledger = await Ledger.connect(settings.pg_dsn(), audit_key=keys.audit)
+    codec = codec_from_environment(settings.state_dir)
+    ledger = await Ledger.connect(settings.pg_dsn(), audit_key=keys.audit, sealer=codec)
     client = await connect(settings, attempts=30)
     publisher = EventPublisher(settings.kafka_bootstrap)
     await publisher.start()
@@ -80,7 +86,7 @@ async def serve_api(settings: Settings) -> None:
         TokenBook.from_environment(settings.state_dir),
         operations,
         directives,
-        codec=codec_from_environment(settings.state_dir).for_display(),  # the UI shows plain payloads too
+        codec=codec.for_display(),  # the UI shows plain payloads too
         ui_origins=[settings.temporal_ui_url, f"http://localhost:{settings.temporal_ui_port}"],
         callbacks=CallbackGateway(ledger, client, settings.callback_base_url, settings.callback_max_age),
         drp=drp,

@@ -60,8 +60,8 @@ class IntakeContext:
         async with self._lock:
             if self._router is None:
                 client = await connect(self.settings, attempts=30)
-                ledger = await Ledger.connect(self.settings.pg_dsn())
                 codec = codec_from_environment(self.settings.state_dir)
+                ledger = await Ledger.connect(self.settings.pg_dsn(), sealer=codec)
                 task_ids = task_ids_from_environment(self.settings.state_dir)
                 self._router = IntakeRouter(
                     client, ledger, self.settings.task_queue, codec, self.packs, task_ids

@@ -120,6 +120,12 @@ class RequestWorkflow(OperatorUpdates, LostSystems):
         destination = request.details.get("destination")
         if gates.transfers and isinstance(destination, dict) and destination.get("url"):
             self._state.results["transfer"] = await self._transfer(request, destination)
+        if gates.purges_own_copies and workflow.patched("purge-own-copies"):
+            # The person's data is gone from every system: our own copies of it go as well,
+            # before the request is recorded as completed (whoever sees it closed sees them gone).
+            # (Patched: erasures that completed before this release replay without it.)
+            query = SubjectQuery(request.request_id, request.tenant, request.subject_refs)
+            await self._activity(definitions.purge_subject_copies, query)
         await self._set_status("completed")
         return await self._close(request)
 

@@ -106,8 +106,10 @@ class SystemTaskWorkflow:
                     record_count=answer.record_count,
                 ),
             )
-        if result.outcome == "retained" and result.retained_until and task.step.rule.get("keep_recent"):
-            # Kept only for a while: a detached workflow erases it when the period ends.
+        if result.outcome == "retained" and result.retained_until:
+            # Kept only for a while (recent recordings, invoices for the legal period, …): a
+            # detached workflow erases it when the period ends. Only this workflow's input holds
+            # the identities that find the rows again (the ledger keeps pseudonymous refs only).
             await workflow.start_child_workflow(
                 RetentionExpiryWorkflow.run,
                 args=[task, result.retained_until],

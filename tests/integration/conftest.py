@@ -27,6 +27,7 @@ from infra.sandbox.seed import seed_all
 from orchestrator.cli.demo import publish, wait_closed
 from orchestrator.workflows.search import REGISTRATION
 from workers.ledger import Ledger
+from workers.runtime.codec import codec_from_environment
 from workers.runtime.settings import Settings
 from workers.runtime.temporal_client import connect
 
@@ -177,7 +178,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Runni
     settings, infra = await launch(tmp_path_factory.mktemp("privacy-state"), REGISTRATION)
     try:
         await _seed_test_tenant(settings)
-        ledger = await Ledger.connect(settings.pg_dsn())
+        ledger = await Ledger.connect(settings.pg_dsn(), sealer=codec_from_environment(settings.state_dir))
         client = await connect(settings, attempts=30)
         yield RunningStack(settings, ledger, client, ProcessSupervisor(settings.state_dir))
         await ledger.close()

@@ -1,6 +1,6 @@
 """Record the workflow histories the replay test (test_replay.py) replays against current code.
 
-    .venv/bin/python -m tests.workflows.record_histories
+    .venv/bin/python -m tests.workflows.record_histories [SCENARIO ...]
 
 Runs a few scenarios — the real workflows with the stub activities of ``support.py`` — on a
 fresh Temporal dev server, and writes every run of every workflow they started to
@@ -41,6 +41,7 @@ from orchestrator.workflows.models import (
 )
 from orchestrator.workflows.request import RequestWorkflow
 from orchestrator.workflows.retention import retention_workflow_id
+from orchestrator.workflows.retention_sweep import LedgerRetentionWorkflow, RetentionSweepWorkflow
 from orchestrator.workflows.system_task import SystemTaskWorkflow
 from tests.workflows.support import (
     Harness,
@@ -57,6 +58,7 @@ from tests.workflows.support import (
 )
 from workers.activities import definitions
 from workers.messages.consent import BatchConfirmation, ConsentBatch, SystemShare
+from workers.messages.retention import LedgerRetentionInput, RetentionRule, SweepInput, SweepResult
 
 HISTORIES = Path(__file__).parent / "histories"
 Scenario = Callable[[Harness], Awaitable[None]]
@@ -146,12 +148,39 @@ async def consent_batch(harness: Harness) -> None:
     await result(handle)
 
 
+async def retention_sweep(harness: Harness) -> None:
+    harness.activities.sweeps = [
+        SweepResult(2, 2, 0, ["2025-06-01T00:00:00+00:00", "(0,2)"], False),
+        SweepResult(1, 0, 1, ["2025-06-20T00:00:00+00:00", "(0,3)"], True),
+    ]
+    rule = RetentionRule(
+        tenant="testco", name="old-calls", system="calls", connector={"kind": "files"}, table="recordings",
+        counts_from={"column": "recorded_at", "event": "record_date"}, period="P30D", action="erase",
+        citation="calls are kept 30 days", batch_size=2,
+    )  # fmt: skip
+    handle = await harness.client.start_workflow(
+        RetentionSweepWorkflow.run,
+        SweepInput(rule),
+        id=f"sweep-{uuid.uuid4()}",
+        task_queue=harness.task_queue,
+    )
+    await result(handle)
+    ledger = await harness.client.start_workflow(
+        LedgerRetentionWorkflow.run,
+        LedgerRetentionInput(keep_copies={"testco": "PT5S"}, default="P30D"),
+        id=f"ledger-{uuid.uuid4()}",
+        task_queue=harness.task_queue,
+    )
+    await result(ledger)
+
+
 SCENARIOS: list[Scenario] = [
     erasure_with_late_answer_and_retention,
     access_after_verification,
     partner_continues_as_new,
     terminated_system_retried,
     consent_batch,
+    retention_sweep,
 ]
 
 
@@ -173,7 +202,9 @@ async def record_scenario(client: Client, scenario: Scenario, out: Path) -> list
     return written
 
 
-async def record_all(out: Path = HISTORIES) -> list[Path]:
+async def record_all(out: Path = HISTORIES, only: list[str] | None = None) -> list[Path]:
+    """Every scenario (the folder is written anew), or only the named ones (added beside the
+    histories already kept, which stay proof that older runs still replay)."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli(),
         search_attributes=list(search.ALL),
@@ -181,18 +212,21 @@ async def record_all(out: Path = HISTORIES) -> list[Path]:
         dev_server_log_level="error",
     )
     try:
-        shutil.rmtree(out, ignore_errors=True)
-        out.mkdir(parents=True)
+        if only is None:
+            shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True, exist_ok=True)
         written = []
         for scenario in SCENARIOS:
-            written += await record_scenario(env.client, scenario, out)
+            if only is None or scenario.__name__ in only:
+                written += await record_scenario(env.client, scenario, out)
         return written
     finally:
         await env.shutdown()
 
 
 def main() -> int:
-    for path in asyncio.run(record_all()):
+    only = sys.argv[1:] or None  # scenario names: record only those
+    for path in asyncio.run(record_all(only=only)):
         print(path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path)
     return 0
 

@@ -28,6 +28,7 @@ from orchestrator.workflows.consent_batch import ConsentBatchWorkflow
 from orchestrator.workflows.models import RequestInput, RequestOutcome, request_workflow_id
 from orchestrator.workflows.request import RequestWorkflow
 from orchestrator.workflows.retention import RetentionExpiryWorkflow
+from orchestrator.workflows.retention_sweep import LedgerRetentionWorkflow, RetentionSweepWorkflow
 from orchestrator.workflows.system_task import SystemTaskWorkflow
 from schemas.vocabulary import done_outcome
 from workers.activities import definitions
@@ -49,9 +50,23 @@ from workers.messages.requests import (
     SystemStep,
     SystemTaskInput,
 )
+from workers.messages.retention import (
+    LedgerPurge,
+    LedgerRetentionInput,
+    RetentionRun,
+    SweepBatch,
+    SweepResult,
+)
 
 TIMEOUT = 30.0  # generous: a loaded 2-core machine
-WORKFLOWS = [RequestWorkflow, SystemTaskWorkflow, RetentionExpiryWorkflow, ConsentBatchWorkflow]
+WORKFLOWS = [
+    RequestWorkflow,
+    SystemTaskWorkflow,
+    RetentionExpiryWorkflow,
+    ConsentBatchWorkflow,
+    RetentionSweepWorkflow,
+    LedgerRetentionWorkflow,
+]
 # The action a system takes for each request type; a type missing here gets ``notify``.
 ACTION_FOR = {
     "access": "export",
@@ -105,6 +120,7 @@ class Activities:
         self.consent: dict[str, str] = {}  # apply_consent_batch outcome per system (default withdrawn)
         self.resolution = IdentityResolution()  # what resolve_identities answers
         self.resolution_broken = False  # resolve_identities fails as a broken pack does
+        self.sweeps: list[SweepResult] = []  # sweep_retention_batch answers, in order; then finished
         self._blocks: list[tuple[str, Callable[[Any], bool], asyncio.Event]] = []
 
     # -- test side ------------------------------------------------------------------------
@@ -146,6 +162,10 @@ class Activities:
             self.record_consent_batch,
             self.apply_consent_batch,
             self.record_consent_outcome,
+            self.sweep_retention_batch,
+            self.record_retention_run,
+            self.purge_ledger_copies,
+            self.purge_subject_copies,
         ]
 
     async def _enter(self, stub: Callable[..., Any], arg: Any) -> None:
@@ -265,6 +285,27 @@ class Activities:
     async def record_consent_outcome(self, outcome: ConsentSystemOutcome) -> int:
         await self._enter(definitions.record_consent_outcome, outcome)
         return len(outcome.entry_indexes)
+
+    @activity.defn(name=name_of(definitions.sweep_retention_batch))
+    async def sweep_retention_batch(self, batch: SweepBatch) -> SweepResult:
+        await self._enter(definitions.sweep_retention_batch, batch)
+        if self.sweeps:
+            return self.sweeps.pop(0)
+        return SweepResult(0, 0, 0, batch.cursor, True)
+
+    @activity.defn(name=name_of(definitions.record_retention_run))
+    async def record_retention_run(self, run: RetentionRun) -> None:
+        await self._enter(definitions.record_retention_run, run)
+
+    @activity.defn(name=name_of(definitions.purge_ledger_copies))
+    async def purge_ledger_copies(self, given: LedgerRetentionInput) -> LedgerPurge:
+        await self._enter(definitions.purge_ledger_copies, given)
+        return LedgerPurge(at=now().isoformat())
+
+    @activity.defn(name=name_of(definitions.purge_subject_copies))
+    async def purge_subject_copies(self, query: SubjectQuery) -> LedgerPurge:
+        await self._enter(definitions.purge_subject_copies, query)
+        return LedgerPurge(at=now().isoformat())
 
 
 # -- inputs ---------------------------------------------------------------------------------

@@ -29,6 +29,13 @@ from workers.messages.requests import (
     SystemResult,
     SystemTaskInput,
 )
+from workers.messages.retention import (
+    LedgerPurge,
+    LedgerRetentionInput,
+    RetentionRun,
+    SweepBatch,
+    SweepResult,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 STUBS: list[Callable[..., Any]] = []
@@ -131,6 +138,31 @@ async def alert_operator(alert: OperatorAlert) -> None:
 @_stub
 async def erase_after_retention(task: SystemTaskInput) -> SystemResult:
     """Erase what a system kept once its retention period has ended."""
+    raise NotImplementedError
+
+
+# -- retention ---------------------------------------------------------------------------
+@_stub
+async def sweep_retention_batch(batch: SweepBatch) -> SweepResult:
+    """Erase or anonymise one bounded batch of a retention rule's rows (or only count them)."""
+    raise NotImplementedError
+
+
+@_stub
+async def record_retention_run(run: RetentionRun) -> None:
+    """Keep a sweep run's evidence (counts) in the ledger and publish it."""
+    raise NotImplementedError
+
+
+@_stub
+async def purge_ledger_copies(given: LedgerRetentionInput) -> LedgerPurge:
+    """Purge the orchestrator's own copies whose period has ended; seal any still in clear."""
+    raise NotImplementedError
+
+
+@_stub
+async def purge_subject_copies(query: SubjectQuery) -> LedgerPurge:
+    """The person's erasure closed: purge every copy of their requests' personal data."""
     raise NotImplementedError
 
 

@@ -39,6 +39,10 @@ class Evidence:
         }  # fmt: skip
         await self._publisher.publish(REQUEST_EVENTS_TOPIC, key=request_id, value=value)
 
+    async def publish_value(self, topic: str, key: str, value: dict[str, Any]) -> None:
+        """Publish a value of the contract as it is (events that are not a request's, e.g. a sweep run)."""
+        await self._publisher.publish(topic, key=key, value=value)
+
     async def store_outcome(
         self, request_id: str, tenant: str, request_type: str, result: SystemResult
     ) -> SystemResult:

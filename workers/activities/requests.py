@@ -9,11 +9,13 @@ never applies a side effect twice.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 from opentelemetry import trace
 from temporalio.exceptions import ApplicationError
 
+from schemas.identity import subject_refs
 from schemas.vocabulary import FINAL_OUTCOMES, done_outcome
 from workers.activities import definitions
 from workers.activities.definitions import implements
@@ -47,10 +49,11 @@ def raise_connector_error(exc: ConnectorError) -> NoReturn:
 
 
 class RequestActivities:
-    def __init__(self, evidence: Evidence, connectors: ConnectorRegistry) -> None:
+    def __init__(self, evidence: Evidence, connectors: ConnectorRegistry, ref_key: bytes) -> None:
         self._evidence = evidence
         self._ledger = evidence.ledger
         self._connectors = connectors
+        self._ref_key = ref_key  # keys the subject references legal holds are kept by
 
     @implements(definitions.record_request_status)
     async def record_request_status(self, change: RequestStatusChange) -> None:
@@ -234,8 +237,20 @@ class RequestActivities:
     async def erase_after_retention(self, task: SystemTaskInput) -> SystemResult:
         """The retention period of what a system kept has ended: erase it, update the evidence."""
         connector = self._connectors.for_kind(task.step.connector["kind"])
+        if connector.answers_later:
+            # Nothing here can reach it again: its own retention applies (said in the evidence).
+            log.warning("request %s system %s: retention ended, the system erases by itself",
+                        task.request_id, task.step.system)  # fmt: skip
+            return SystemResult(task.step.system, task.step.action, "retained", None)
+        refs = subject_refs(self._ref_key, task.tenant, task.subject)
+        if await self._ledger.holds.active(task.tenant, refs):
+            # A legal hold placed meanwhile: the period counts again from its end; ask again in a day.
+            later = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+            return SystemResult(task.step.system, task.step.action, "retained", retained_until=later)
         try:
-            done = await connector.perform(task)
+            # What a ``retain`` rule kept (restricted) is now erased; an ``erase`` rule that kept
+            # recent records runs again and keeps only what is still inside its period.
+            done = await (connector.erase(task) if task.step.action == "retain" else connector.perform(task))
         except ConnectorError as exc:
             raise_connector_error(exc)
         if done.outcome == "retained":

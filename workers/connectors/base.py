@@ -13,11 +13,13 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from schemas.identity import normalise_identity
+from schemas.identity import normalise_identity, subject_refs
 from schemas.vocabulary import ACTIONS, READ_ONLY_ACTIONS
 from workers.messages.requests import SystemStep, SystemTaskInput
+from workers.messages.retention import RetentionRule, SweepResult
 
 # What anonymisation writes into a column that cannot be NULL: never anyone's identity.
 ANONYMISED = "anonymised"
@@ -70,6 +72,21 @@ class BatchResult:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class HeldSubjects:
+    """The subjects under a legal hold, by keyed pseudonymous reference (``schemas.identity``):
+    a retention sweep skips every row whose identities name one of them."""
+
+    tenant: str
+    refs: frozenset[str]
+    key: bytes
+
+    def holds(self, identities: dict[str, str]) -> bool:
+        if not self.refs or not identities:
+            return False
+        return not self.refs.isdisjoint(subject_refs(self.key, self.tenant, identities))
+
+
 class Connector(ABC):
     """One kind of downstream system. Every method must be safe to call twice."""
 
@@ -79,6 +96,8 @@ class Connector(ABC):
     confirms_by_signed_callback: bool = False
     # Its answers arrive on privacy.confirmations.v1 carrying the task id issued with the task.
     confirms_on_topic: bool = False
+    # It can sweep a retention rule: find rows past their period by their own dates (``sweep``).
+    sweeps: bool = False
     # A cancelled request must be withdrawn from it (``withdraw``).
     withdrawable: bool = False
 
@@ -121,6 +140,18 @@ class Connector(ABC):
 
         outcomes = list(await asyncio.gather(*(one(entry) for entry in subjects)))
         return BatchResult("consent_withdrawn", outcomes)
+
+    async def sweep(
+        self, rule: RetentionRule, cutoff: datetime, cursor: list[str] | None, dry_run: bool,
+        held: HeldSubjects,
+    ) -> SweepResult:  # fmt: skip
+        """Erase or anonymise one bounded batch of rows dated before ``cutoff`` (after ``cursor``),
+        skipping the rows of subjects ``held``; with ``dry_run``, only count them."""
+        raise ConnectorError(
+            f"system {rule.system}: a {type(self).__name__} cannot sweep retention rules "
+            "(only systems whose rows carry their own dates: sql, files)",
+            retryable=False,
+        )
 
     @abstractmethod
     async def locate(self, task: SystemTaskInput) -> int:

@@ -19,18 +19,66 @@ from workers.connectors.base import (
     Connector,
     ConnectorError,
     ConnectorResult,
+    HeldSubjects,
     identifier,
     json_ready,
     subject_filter,
 )
 from workers.connectors.pools import DatabasePools
+from workers.connectors.sql_sweep import select_batch
 from workers.messages.requests import SystemStep, SystemTaskInput
+from workers.messages.retention import RetentionRule, SweepResult
 
 
 class FilesConnector(Connector):
+    sweeps = True
+
     def __init__(self, pools: DatabasePools, data_root: Path) -> None:
         self._pools = pools
         self._data_root = data_root.resolve()
+
+    async def sweep(
+        self, rule: RetentionRule, cutoff: datetime, cursor: list[str] | None, dry_run: bool,
+        held: HeldSubjects,
+    ) -> SweepResult:  # fmt: skip
+        """A retention rule's batch: files (then their rows) past their period, held subjects
+        skipped. The file goes first, so a batch interrupted in between finds the row again."""
+        if rule.action != "erase":
+            raise ConnectorError(f"retention rule {rule.name}: files can only be erased", retryable=False)
+        config = rule.connector
+        path_column = config["path_column"]
+        pool = await self._pools.get(config["database"])
+        files_deleted = 0
+        async with pool.acquire() as conn, conn.transaction():
+            batch = await select_batch(
+                conn,
+                rule,
+                cutoff,
+                cursor,
+                lock=not dry_run,
+                held=held,
+                extra_columns=(path_column,),
+            )
+            acted = len(batch.to_act)
+            if batch.to_act and not dry_run:
+                for row in batch.to_act:
+                    path = self._under_root(config["root"], str(row[f"x_{path_column}"]))
+                    if path.exists():
+                        path.unlink()
+                        files_deleted += 1
+                status = await conn.execute(
+                    f"DELETE FROM {identifier(config['table'])} WHERE ctid = ANY($1::text[]::tid[])",
+                    [row["row_ref"] for row in batch.to_act],
+                )
+                acted = int(status.split()[-1])
+        return SweepResult(len(batch.rows), acted, batch.held, batch.cursor, batch.finished, files_deleted)
+
+    def _under_root(self, root_name: str, relative: str) -> Path:
+        root = (self._data_root / root_name).resolve()
+        path = (root / relative).resolve()
+        if not root.is_relative_to(self._data_root) or not path.is_relative_to(root):
+            raise ConnectorError("a metadata row points outside the files root", retryable=False)
+        return path
 
     def _root(self, task: SystemTaskInput) -> Path:
         root = (self._data_root / task.step.connector["root"]).resolve()

@@ -39,6 +39,15 @@ def confirms_on_topic(kind: str) -> bool:
     """Whether systems of ``kind`` answer on privacy.confirmations.v1 (no other answer is taken there)."""
     return kind in CLASSES and CLASSES[kind].confirms_on_topic
 
+# The kinds whose connector can sweep a retention rule (asked before any connector exists: at
+# start-up, when the schedules are made from the packs).
+_CLASSES: dict[str, type[Connector]] = {
+    "opendsr": OpenDsrConnector, "sql": SqlConnector, "files": FilesConnector,
+    "kafka_confirm": KafkaConfirmConnector, "manual": ManualConnector, "none": UnreachableRecipient,
+    "http": HttpConnector,
+}  # fmt: skip
+SWEEPING_KINDS = frozenset(kind for kind, cls in _CLASSES.items() if cls.sweeps)
+
 
 class ConnectorRegistry:
     def __init__(
@@ -63,6 +72,11 @@ class ConnectorRegistry:
         }
         if {kind: type(c) for kind, c in self._by_kind.items()} != CLASSES:
             raise RuntimeError("ConnectorRegistry and CLASSES disagree: add a new kind to both")
+
+    @staticmethod
+    def can_sweep(kind: str) -> bool:
+        """Whether systems of this kind can carry out retention rules (their rows carry dates)."""
+        return kind in SWEEPING_KINDS
 
     @property
     def kinds(self) -> frozenset[str]:

@@ -27,6 +27,7 @@ from workers.connectors.base import (
     Connector,
     ConnectorError,
     ConnectorResult,
+    HeldSubjects,
     identifier,
     json_ready,
     subject_filter,
@@ -35,13 +36,27 @@ from workers.connectors.pools import DatabasePools
 from workers.connectors.sql_keep import Kept, kept_rows
 from workers.connectors.sql_rows import Selection, in_deletion_order, redacted, select_rows
 from workers.connectors.sql_schema import DatabaseSchema, SchemaCache
+from workers.connectors.sql_sweep import sweep_sql
 from workers.messages.requests import SystemStep, SystemTaskInput
+from workers.messages.retention import RetentionRule, SweepResult
 
 
 class SqlConnector(Connector):
+    sweeps = True
+
     def __init__(self, pools: DatabasePools) -> None:
         self._pools = pools
         self._schemas = SchemaCache()
+
+    async def sweep(
+        self, rule: RetentionRule, cutoff: datetime, cursor: list[str] | None, dry_run: bool,
+        held: HeldSubjects,
+    ) -> SweepResult:  # fmt: skip
+        """A retention rule's batch (``sql_sweep``): rows past their period, held subjects skipped."""
+        database = rule.connector.get("database")
+        if not database:
+            raise ConnectorError("sql connector needs 'database' in the pack", retryable=False)
+        return await sweep_sql(await self._pools.get(database), rule, cutoff, cursor, dry_run, held)
 
     async def _database(self, task: SystemTaskInput) -> tuple[asyncpg.Pool, DatabaseSchema, TableGraph]:
         """The system's pool, its schema and its tables' relation graph (checked on first sight)."""

@@ -1,17 +1,21 @@
-"""Legal holds on a subject, placed and released by an operator; identity documents awaiting a check."""
+"""Legal holds on a subject, placed and released by an operator; identity documents awaiting a check
+(kept sealed: ``workers.ledger.copies``)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import asyncpg
 
+from workers.ledger.copies import CopyStore
 from workers.messages.requests import LegalHold
 
 
 class HoldStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, copies: CopyStore) -> None:
         self._pool = pool
+        self._copies = copies
 
     async def place(self, tenant: str, subject_refs: list[str], reason: str, actor: str) -> str:
         hold_id = str(uuid.uuid4())
@@ -55,12 +59,22 @@ class HoldStore:
             for r in rows
         ]
 
-    async def keep_document(self, request_id: str, document: str) -> None:
-        await self._pool.execute(
-            "INSERT INTO identity_documents (request_id, document) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            request_id,
-            document,
+    async def refs_held_since(self, tenant: str, since: datetime) -> frozenset[str]:
+        """Subject references under a hold that is active or was released after ``since``: a
+        retention period counts from the end of a legal hold, so their data is not swept yet."""
+        rows = await self._pool.fetch(
+            """
+            SELECT DISTINCT unnest(subject_refs) AS ref FROM legal_holds
+             WHERE tenant = $1 AND (released_at IS NULL OR released_at > $2)
+            """,
+            tenant,
+            since,
         )
+        return frozenset(r["ref"] for r in rows)
+
+    async def keep_document(self, request_id: str, document: str) -> None:
+        """Keep an identity document, sealed, until the verification decision."""
+        await self._copies.keep_document(request_id, document)
 
     async def discard_document(self, request_id: str) -> bool:
         status = await self._pool.execute("DELETE FROM identity_documents WHERE request_id = $1", request_id)

@@ -17,6 +17,7 @@ import asyncpg
 from schemas.vocabulary import CLOSED_STATUSES, FINAL_OUTCOMES
 from workers.ledger.audit import AuditLog
 from workers.ledger.consent import ConsentStore
+from workers.ledger.copies import CopyStore, Sealer, StoredReport
 from workers.ledger.directives import DirectiveStore
 from workers.ledger.drp import DrpStore
 from workers.ledger.holds import HoldStore
@@ -24,6 +25,7 @@ from workers.ledger.identities import IdentityStore
 from workers.ledger.lookups import RequestLookups
 from workers.ledger.migrate import migrate
 from workers.ledger.partners import PartnerStore
+from workers.ledger.retention_runs import RetentionRunStore
 from workers.messages.requests import RequestStatusChange, SystemResult
 
 _FINAL = list(FINAL_OUTCOMES)
@@ -36,16 +38,27 @@ def _ts(value: str | None) -> datetime | None:
 class Ledger:
     """Reads and idempotent writes of the evidence tables."""
 
-    def __init__(self, pool: asyncpg.Pool, audit_key: bytes | None = None) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, audit_key: bytes | None = None, sealer: Sealer | None = None
+    ) -> None:
         self._pool = pool
         self._audit_key = audit_key  # only processes that write or verify the audit log hold it
+        # Seals the personal copies (reports, records, identity documents); a ledger opened
+        # without one can still read and write all the evidence, just not those copies.
+        self._sealer = sealer
 
     @classmethod
     async def connect(
-        cls, dsn: str, *, min_size: int = 1, max_size: int = 10, audit_key: bytes | None = None
+        cls,
+        dsn: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        audit_key: bytes | None = None,
+        sealer: Sealer | None = None,
     ) -> Ledger:
         pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
-        ledger = cls(pool, audit_key)
+        ledger = cls(pool, audit_key, sealer)
         await ledger.ensure_schema()
         return ledger
 
@@ -54,7 +67,15 @@ class Ledger:
 
     @property
     def holds(self) -> HoldStore:
-        return HoldStore(self._pool)
+        return HoldStore(self._pool, self.copies)
+
+    @property
+    def copies(self) -> CopyStore:
+        return CopyStore(self._pool, self._sealer)
+
+    @property
+    def retention_runs(self) -> RetentionRunStore:
+        return RetentionRunStore(self._pool)
 
     @property
     def audit(self) -> AuditLog:
@@ -250,18 +271,8 @@ class Ledger:
         )
 
     async def store_records(self, request_id: str, system: str, records: list[dict[str, Any]]) -> None:
-        """Keep the records found for an access or portability request (first answer wins)."""
-        await self._pool.execute(
-            """
-            INSERT INTO request_systems (request_id, system, action, records)
-            VALUES ($1, $2, 'export', $3::jsonb)
-            ON CONFLICT (request_id, system) DO UPDATE
-               SET records = COALESCE(request_systems.records, EXCLUDED.records)
-            """,
-            request_id,
-            system,
-            json.dumps(records, default=str),
-        )
+        """Keep the records found for an access or portability request, sealed (first answer wins)."""
+        await self.copies.store_records(request_id, system, records)
 
     async def system_result(self, request_id: str, system: str) -> SystemResult | None:
         row = await self._pool.fetchrow(
@@ -298,25 +309,21 @@ class Ledger:
         }
 
     async def system_records(self, request_id: str) -> dict[str, list[dict[str, Any]]]:
-        rows = await self._pool.fetch(
-            "SELECT system, records FROM request_systems WHERE request_id = $1", request_id
-        )
-        return {r["system"]: json.loads(r["records"]) if r["records"] else [] for r in rows}
+        return await self.copies.system_records(request_id)
 
     async def save_report(self, request_id: str, report: dict[str, Any], html: str) -> None:
-        await self._pool.execute(
-            """
-            INSERT INTO reports (request_id, report, html) VALUES ($1, $2::jsonb, $3)
-            ON CONFLICT (request_id) DO UPDATE SET report = EXCLUDED.report, html = EXCLUDED.html
-            """,
-            request_id,
-            json.dumps(report, default=str),
-            html,
-        )
+        await self.copies.save_report(request_id, report, html)
 
     async def report(self, request_id: str) -> tuple[dict[str, Any], str] | None:
-        row = await self._pool.fetchrow("SELECT report, html FROM reports WHERE request_id = $1", request_id)
-        return (json.loads(row["report"]), row["html"]) if row else None
+        """The report and its HTML, opened; None when there is none (or no longer: purged)."""
+        stored = await self.stored_report(request_id)
+        if stored is None or stored.report is None:
+            return None
+        return stored.report, stored.html or ""
+
+    async def stored_report(self, request_id: str) -> StoredReport | None:
+        """The report, or its tombstone (when and why it was purged)."""
+        return await self.copies.stored_report(request_id)
 
 
 def _result_from_row(row: asyncpg.Record) -> SystemResult:

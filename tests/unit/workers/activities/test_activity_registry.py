@@ -20,6 +20,7 @@ from workers.activities.consent import ConsentActivities
 from workers.activities.identities import IdentityActivities
 from workers.activities.reports import ReportActivities
 from workers.activities.requests import RequestActivities
+from workers.activities.retention import RetentionActivities
 from workers.worker import activities_of
 
 WORKFLOWS = Path(__file__).resolve().parents[4] / "orchestrator" / "workflows"
@@ -28,10 +29,11 @@ WORKFLOWS = Path(__file__).resolve().parents[4] / "orchestrator" / "workflows"
 def registered() -> dict[str, Any]:
     evidence: Any = SimpleNamespace(ledger=None)
     holders = (
-        RequestActivities(evidence, connectors=None),  # type: ignore[arg-type]
+        RequestActivities(evidence, connectors=None, ref_key=b"k"),  # type: ignore[arg-type]
         ReportActivities(evidence, transfers=None),  # type: ignore[arg-type]
         ConsentActivities(store=None, codec=None, evidence=evidence, connectors=None),  # type: ignore[arg-type]
         IdentityActivities(store=None, codec=None, connectors=None),  # type: ignore[arg-type]
+        RetentionActivities(evidence, connectors=None, ref_key=b"k"),  # type: ignore[arg-type]
     )
     methods = activities_of(*holders)
     names = [activity._Definition.must_from_callable(m).name for m in methods]
