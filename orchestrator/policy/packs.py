@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jsonschema import Draft202012Validator
 
 from orchestrator.policy.fides_dataset import DatasetError, dataset_tables
+from orchestrator.policy.taxonomy import unknown_keys
 from schemas.relations import RelationError, build_graph
 
 BUILTIN_PACKS_DIR = Path(str(resources.files("orchestrator.policy").joinpath("packs")))
@@ -72,6 +73,9 @@ def parse_pack(document: Any, source: str) -> PolicyPack:
     if duplicated:
         raise PackError(f"{source}: systems: duplicate system names {duplicated}")
     _check_relations(document, source)
+    unknown = unknown_keys(document)
+    if unknown:
+        raise PackError(f"{source}: {unknown[0]}")
     zone = document["controller"].get("time_zone")
     if zone is not None:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.policy.packs import PolicyPack
+from orchestrator.policy.taxonomy import any_related
 from schemas.vocabulary import REQUEST_TYPE_NAMES
 from workers.messages.requests import SystemStep
 
@@ -18,8 +19,10 @@ def plan_request(
 
     A system without a rule for the type holds nothing that type can act on (the pack
     author's statement). For objections and consent withdrawals naming purposes, only the
-    systems whose rule covers one of those purposes stop. An empty plan means the tenant
-    cannot honour the type: the request is rejected with that reason.
+    systems whose rule covers one of those purposes stop, the hierarchy included
+    (``marketing`` covers ``marketing.communications.email``: orchestrator.policy.taxonomy).
+    An empty plan means the tenant cannot honour the type: the request is rejected with that
+    reason.
     """
     purposes = set((details or {}).get("purposes") or [])
     steps = []
@@ -28,7 +31,7 @@ def plan_request(
         if rule is None:
             continue
         covered = set(rule.get("purposes") or [])
-        if purposes and covered and not purposes & covered:
+        if purposes and covered and not any_related(purposes, covered):
             continue
         if request_type == "erasure" and reported_minor(pack, details):
             rule = _erase_minor(pack, rule)
@@ -79,7 +82,8 @@ def notification_steps(
         if request_type not in recipient["notify_on"]:
             continue
         covered = set(recipient.get("purposes") or [])
-        if request_type == "consent_withdrawal" and purposes and covered and not purposes & covered:
+        withdrawn_elsewhere = purposes and covered and not any_related(purposes, covered)
+        if request_type == "consent_withdrawal" and withdrawn_elsewhere:
             continue
         connector = dict(recipient["connector"])
         if recipient.get("impossible_reason"):
