@@ -23,7 +23,7 @@ from orchestrator.policy.identity import (
 from orchestrator.policy.packs import PolicyPack
 from orchestrator.policy.plan import plan_request, supported_rights
 from orchestrator.policy.regions import REGIONS
-from orchestrator.policy.taxonomy import refused_purposes
+from orchestrator.policy.taxonomy import refused_purposes, with_narrower
 from orchestrator.workflows.models import RequestInput
 from schemas import REQUESTS_TOPIC, ContractViolation, decode_and_validate, decode_event
 from schemas.identity import subject_refs
@@ -103,7 +103,7 @@ def admit_request(
         remind_after=escalation.get("remind_after"),
         alert_before_due=escalation.get("alert_before_due"),
         free_copies=int(fees["free_copies"]) if fees else None,
-        absolute_objection_purposes=list(objection.get("absolute_purposes", [])),
+        absolute_objection_purposes=with_narrower(objection.get("absolute_purposes", []), purposes),
         rectification_review=request.type == "rectification" and "rectification_review" in pack.document,
         identity_match_step=identity_match_step(pack),
         identity_sources=identity_sources(pack),

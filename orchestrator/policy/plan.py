@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.policy.packs import PolicyPack
-from orchestrator.policy.taxonomy import any_related
+from orchestrator.policy.taxonomy import any_related, human_names
 from schemas.vocabulary import REQUEST_TYPE_NAMES
 from workers.messages.requests import SystemStep
 
@@ -41,12 +41,22 @@ def plan_request(
                 action=rule["action"],
                 connector=dict(system["connector"]),
                 rule=dict(rule),
-                disclosure={key: system[key] for key in DISCLOSED if key in system},
+                disclosure=_disclosure(system),
             )
         )
     if steps:
         steps += notification_steps(pack, request_type, purposes)
     return steps
+
+
+def _disclosure(system: dict[str, Any]) -> dict[str, Any]:
+    """What the subject is owed to know of a system, with the human names of its fideslang
+    categories and purposes."""
+    disclosure = {key: system[key] for key in DISCLOSED if key in system}
+    names = human_names([*system.get("categories", []), *system.get("purposes", [])])
+    if names:
+        disclosure["names"] = names
+    return disclosure
 
 
 def reported_minor(pack: PolicyPack, details: dict[str, Any] | None) -> bool:

@@ -31,6 +31,20 @@ def fideslang_data_categories() -> frozenset[str]:
     return frozenset(category.fides_key for category in DEFAULT_TAXONOMY.data_category)
 
 
+@cache
+def _human_names() -> dict[str, str]:
+    uses = {use.fides_key: use.name for use in DEFAULT_TAXONOMY.data_use}
+    categories = {category.fides_key: category.name for category in DEFAULT_TAXONOMY.data_category}
+    return {key: name for key, name in {**uses, **categories}.items() if name}
+
+
+def human_names(keys: Iterable[str]) -> dict[str, str]:
+    """The fideslang names of those keys that are taxonomy keys (``user.contact.email``: "User
+    Contact Email"), for the person reading an access report; the tenant's own words are left out."""
+    names = _human_names()
+    return {key: names[key] for key in keys if key in names}
+
+
 def related(named: str, declared: str) -> bool:
     """Whether a purpose a person names and one a pack declares overlap in the hierarchy:
     the same key, or one under the other."""
@@ -41,6 +55,13 @@ def any_related(named: Iterable[str], declared: Iterable[str]) -> bool:
     """Whether any named purpose overlaps any declared one."""
     wanted = list(named)
     return any(related(n, d) for d in declared for n in wanted)
+
+
+def with_narrower(parents: Iterable[str], named: Iterable[str]) -> list[str]:
+    """``parents`` and the named purposes under one of them: an objection to
+    ``marketing.communications.email`` is one to ``marketing`` when ``marketing`` is absolute."""
+    broad = list(parents)
+    return broad + sorted({n for n in named if n not in broad and any(n.startswith(p + ".") for p in broad)})
 
 
 def pack_purposes(document: dict[str, Any]) -> list[str]:

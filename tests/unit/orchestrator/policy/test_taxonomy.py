@@ -137,3 +137,22 @@ def test_an_objection_naming_an_unknown_purpose_is_refused_and_a_known_one_admit
     assert caught.value.detail.startswith("details/purposes: ['marketing_email'] not known to tenant 'vocab'")
     admission = admit_request(_objection(["marketing"]), {"vocab": PACK}, REF_KEY)
     assert {s.system for s in admission.workflow_input.steps} == {"mailing", "ads"}
+
+
+def test_an_objection_under_an_absolute_purpose_is_absolute_too():
+    pack = _pack(MAILING, ADS, SUPPORT, objection={"absolute_purposes": ["marketing"], "citation": "test"})
+    admission = admit_request(_objection(["marketing.communications.email"]), {"vocab": pack}, REF_KEY)
+    assert "marketing.communications.email" in admission.workflow_input.absolute_objection_purposes
+    other = admit_request(_objection(["essential.service"]), {"vocab": pack}, REF_KEY)
+    assert other.workflow_input.absolute_objection_purposes == ["marketing"]
+
+
+def test_a_plan_discloses_the_human_names_of_the_fideslang_keys_only():
+    pack = _pack(
+        _system("crm", ["marketing.communications.email", "newsletter"], ("user.contact.email", "loyalty"))
+    )
+    [step] = plan_request(pack, "objection")
+    assert step.disclosure["names"] == {
+        "user.contact.email": "User Contact Email",
+        "marketing.communications.email": "Marketing Email Communications",
+    }
