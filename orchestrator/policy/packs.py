@@ -90,6 +90,11 @@ def _check_relations(document: dict[str, Any], source: str) -> None:
     to listed tables, no cycle. The connector checks the rest against the database."""
     for index, system in enumerate(document["systems"]):
         tables = system["connector"].get("tables")
+        if "dataset" in system["connector"] and not tables:
+            raise PackError(
+                f"{source}: systems/{index}/connector/dataset: the dataset file was not read "
+                "(a pack naming one is loaded from its file: load_pack_file)"
+            )
         if system["connector"]["kind"] != "sql" or not tables:
             continue
         try:

@@ -11,7 +11,7 @@ import yaml
 from fideslang.default_taxonomy import DEFAULT_TAXONOMY
 
 from orchestrator.policy.fides_dataset import DatasetError, dataset_tables
-from orchestrator.policy.packs import PackError, load_pack_file
+from orchestrator.policy.packs import PackError, load_pack_file, parse_pack
 
 TEST_PACKS = Path(__file__).resolve().parents[3] / "integration" / "packs"
 
@@ -220,3 +220,10 @@ def test_a_pack_naming_a_missing_or_broken_dataset_is_refused(tmp_path: Path):
     )
     with pytest.raises(PackError, match=r"'dataset' describes an sql system's tables instead of 'tables'"):
         load_pack_file(both)
+
+
+def test_a_pack_document_naming_a_dataset_it_has_not_read_is_refused():
+    document = json.loads((TEST_PACKS / "shopfides.json").read_text())
+    document["systems"][0]["categories"] = ["user.contact.email"]
+    with pytest.raises(PackError, match=r"systems/0/connector/dataset: the dataset file was not read"):
+        parse_pack(document, "shopfides.json")
