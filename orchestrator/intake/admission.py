@@ -23,6 +23,7 @@ from orchestrator.policy.identity import (
 from orchestrator.policy.packs import PolicyPack
 from orchestrator.policy.plan import plan_request, supported_rights
 from orchestrator.policy.regions import REGIONS
+from orchestrator.policy.taxonomy import refused_purposes, with_narrower
 from orchestrator.workflows.models import RequestInput
 from schemas import REQUESTS_TOPIC, ContractViolation, decode_and_validate, decode_event
 from schemas.identity import subject_refs
@@ -43,12 +44,16 @@ class Admission:
 # would start the legal clock late, so the event is refused.
 CLOCK_SKEW = timedelta(minutes=5)
 
+# Request types whose ``details.purposes`` pick the systems: a purpose the tenant does not
+# know would reach none of them, so the request is refused rather than started and rejected.
+PURPOSED = frozenset({"objection", "consent_withdrawal"})
+
 
 def admit_request(
     raw: bytes, packs: dict[str, PolicyPack], ref_key: bytes, now: datetime | None = None
 ) -> Admission:
     """Raise ContractViolation (malformed_json, schema_violation, unknown_tenant,
-    future_submitted_at) or admit. ``ref_key`` keys the subject references
+    future_submitted_at, unknown_purpose) or admit. ``ref_key`` keys the subject references
     (``schemas.identity.subject_refs``)."""
     value = decode_and_validate(REQUESTS_TOPIC, raw)
     request = RightsRequest.from_event(value)
@@ -69,6 +74,9 @@ def admit_request(
             "schema_violation", f"region: {region!r} is not a subdivision of {request.jurisdiction}"
         )
     purposes = frozenset(request.details.get("purposes") or [])
+    refusal = refused_purposes(request.tenant, purposes, pack.document) if request.type in PURPOSED else None
+    if refusal:
+        raise ContractViolation("unknown_purpose", f"details/purposes: {refusal}")
     law = applicable_law(clock, request.jurisdiction, region, request.type, purposes)
     deadline = compute_deadline(request.submitted_at, law, Promise.from_pack(pack.deadline), clock.time_zone)
     escalation = pack.document.get("escalation", {})
@@ -95,7 +103,7 @@ def admit_request(
         remind_after=escalation.get("remind_after"),
         alert_before_due=escalation.get("alert_before_due"),
         free_copies=int(fees["free_copies"]) if fees else None,
-        absolute_objection_purposes=list(objection.get("absolute_purposes", [])),
+        absolute_objection_purposes=with_narrower(objection.get("absolute_purposes", []), purposes),
         rectification_review=request.type == "rectification" and "rectification_review" in pack.document,
         identity_match_step=identity_match_step(pack),
         identity_sources=identity_sources(pack),

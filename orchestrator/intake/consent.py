@@ -16,6 +16,7 @@ from datetime import UTC
 from orchestrator.policy.gpc import gpc_due, gpc_purposes, gpc_refusal
 from orchestrator.policy.packs import PolicyPack
 from orchestrator.policy.plan import plan_request
+from orchestrator.policy.taxonomy import refused_purposes
 from schemas import ContractViolation
 from schemas.identity import subject_refs
 from schemas.models import ConsentChange
@@ -40,6 +41,10 @@ def admit_consent(change: ConsentChange, packs: dict[str, PolicyPack]) -> None:
         refusal = gpc_refusal(pack)
         if refusal:
             raise ContractViolation("gpc_not_honoured", f"signal: {refusal}")
+        return
+    refusal = refused_purposes(pack.tenant, change.purposes, pack.document)
+    if refusal:
+        raise ContractViolation("unknown_purpose", f"purposes: {refusal}")
 
 
 def group_changes(

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jsonschema import Draft202012Validator
 
+from orchestrator.policy.fides_dataset import DatasetError, dataset_tables
+from orchestrator.policy.taxonomy import unknown_keys
 from schemas.relations import RelationError, build_graph
 
 BUILTIN_PACKS_DIR = Path(str(resources.files("orchestrator.policy").joinpath("packs")))
@@ -71,6 +73,9 @@ def parse_pack(document: Any, source: str) -> PolicyPack:
     if duplicated:
         raise PackError(f"{source}: systems: duplicate system names {duplicated}")
     _check_relations(document, source)
+    unknown = unknown_keys(document)
+    if unknown:
+        raise PackError(f"{source}: {unknown[0]}")
     zone = document["controller"].get("time_zone")
     if zone is not None:
         try:
@@ -85,6 +90,11 @@ def _check_relations(document: dict[str, Any], source: str) -> None:
     to listed tables, no cycle. The connector checks the rest against the database."""
     for index, system in enumerate(document["systems"]):
         tables = system["connector"].get("tables")
+        if "dataset" in system["connector"] and not tables:
+            raise PackError(
+                f"{source}: systems/{index}/connector/dataset: the dataset file was not read "
+                "(a pack naming one is loaded from its file: load_pack_file)"
+            )
         if system["connector"]["kind"] != "sql" or not tables:
             continue
         try:
@@ -106,10 +116,43 @@ def load_pack_file(path: Path) -> PolicyPack:
         document = json.loads(path.read_text("utf-8"))
     except json.JSONDecodeError as exc:
         raise PackError(f"{path}: not valid JSON: {exc}") from exc
+    _read_datasets(document, path)
     pack = parse_pack(document, str(path))
     if pack.tenant != path.stem:
         raise PackError(f"{path}: tenant: {pack.tenant!r} does not match the file name")
     return pack
+
+
+def _read_datasets(document: Any, path: Path) -> None:
+    """An SQL system naming a Fides dataset file gets the tables (and, unless listed, the
+    categories) it describes (orchestrator.policy.fides_dataset), before the pack is validated."""
+    systems = document.get("systems") if isinstance(document, dict) else None
+    for index, system in enumerate(systems if isinstance(systems, list) else []):
+        connector = system.get("connector") if isinstance(system, dict) else None
+        if not isinstance(connector, dict) or "dataset" not in connector:
+            continue
+        where = f"{path}: systems/{index}/connector"
+        if connector.get("kind") != "sql" or "tables" in connector:
+            raise PackError(f"{where}: 'dataset' describes an sql system's tables instead of 'tables'")
+        dataset_file = _dataset_file(str(connector["dataset"]), path, where)
+        try:
+            described = dataset_tables(
+                dataset_file.read_text("utf-8"), str(dataset_file), connector.get("dataset_key")
+            )
+        except DatasetError as exc:
+            raise PackError(f"{where}/dataset: {exc}") from None
+        connector["tables"] = described.tables
+        connector.setdefault("dataset_key", described.fides_key)
+        system.setdefault("categories", described.categories)
+
+
+def _dataset_file(name: str, pack_path: Path, where: str) -> Path:
+    """A dataset file named by a pack: next to the pack, else in a $PRIVACY_PACKS_DIR folder."""
+    candidates = [pack_path.parent / name, *(directory / name for directory in pack_dirs())]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise PackError(f"{where}/dataset: {name!r} not found next to the pack nor in {PACKS_DIR_ENV}")
 
 
 def pack_dirs() -> list[Path]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.policy.packs import PolicyPack
+from orchestrator.policy.taxonomy import any_related, human_names
 from schemas.vocabulary import REQUEST_TYPE_NAMES
 from workers.messages.requests import SystemStep
 
@@ -18,8 +19,10 @@ def plan_request(
 
     A system without a rule for the type holds nothing that type can act on (the pack
     author's statement). For objections and consent withdrawals naming purposes, only the
-    systems whose rule covers one of those purposes stop. An empty plan means the tenant
-    cannot honour the type: the request is rejected with that reason.
+    systems whose rule covers one of those purposes stop, the hierarchy included
+    (``marketing`` covers ``marketing.communications.email``: orchestrator.policy.taxonomy).
+    An empty plan means the tenant cannot honour the type: the request is rejected with that
+    reason.
     """
     purposes = set((details or {}).get("purposes") or [])
     steps = []
@@ -28,7 +31,7 @@ def plan_request(
         if rule is None:
             continue
         covered = set(rule.get("purposes") or [])
-        if purposes and covered and not purposes & covered:
+        if purposes and covered and not any_related(purposes, covered):
             continue
         if request_type == "erasure" and reported_minor(pack, details):
             rule = _erase_minor(pack, rule)
@@ -38,12 +41,22 @@ def plan_request(
                 action=rule["action"],
                 connector=dict(system["connector"]),
                 rule=dict(rule),
-                disclosure={key: system[key] for key in DISCLOSED if key in system},
+                disclosure=_disclosure(system),
             )
         )
     if steps:
         steps += notification_steps(pack, request_type, purposes)
     return steps
+
+
+def _disclosure(system: dict[str, Any]) -> dict[str, Any]:
+    """What the subject is owed to know of a system, with the human names of its fideslang
+    categories and purposes."""
+    disclosure = {key: system[key] for key in DISCLOSED if key in system}
+    names = human_names([*system.get("categories", []), *system.get("purposes", [])])
+    if names:
+        disclosure["names"] = names
+    return disclosure
 
 
 def reported_minor(pack: PolicyPack, details: dict[str, Any] | None) -> bool:
@@ -79,7 +92,8 @@ def notification_steps(
         if request_type not in recipient["notify_on"]:
             continue
         covered = set(recipient.get("purposes") or [])
-        if request_type == "consent_withdrawal" and purposes and covered and not purposes & covered:
+        withdrawn_elsewhere = purposes and covered and not any_related(purposes, covered)
+        if request_type == "consent_withdrawal" and withdrawn_elsewhere:
             continue
         connector = dict(recipient["connector"])
         if recipient.get("impossible_reason"):

@@ -26,6 +26,8 @@ def build_report(
             "description": step.disclosure.get("description"),
             "categories": step.disclosure.get("categories", []),
             "purposes": step.disclosure.get("purposes", []),
+            # The fideslang keys' human names ("user.contact.email": "User Contact Email").
+            "names": step.disclosure.get("names", {}),
             "recipients": step.disclosure.get("recipients", []),
             "retention": step.disclosure.get("retention"),
             "outcome": outcomes.get(step.system, {}).get("outcome", "pending"),
@@ -54,6 +56,11 @@ def identifiers_used(summary: dict[str, Any] | None) -> dict[str, Any]:
     if not summary:
         return {"given": {}, "found": {}}
     return {"given": dict(summary.get("given", {})), "found": dict(summary.get("found", {}))}
+
+
+def _named(key: str, names: dict[str, str]) -> str:
+    """A category or purpose as a person reads it: its human name, the key after it."""
+    return f"{names[key]} ({key})" if key in names else key
 
 
 def _done(system: dict[str, Any]) -> dict[str, Any]:
@@ -103,7 +110,8 @@ def render_html(report: dict[str, Any]) -> str:
             ("Purposes", "purposes"),
             ("Recipients", "recipients"),
         ):
-            parts.append(f"<li>{label}: {e(', '.join(system.get(key) or []) or 'none')}</li>")
+            named = [_named(k, system.get("names") or {}) for k in system.get(key) or []]
+            parts.append(f"<li>{label}: {e(', '.join(named) or 'none')}</li>")
         parts.append(f"<li>Retention: {e(str(system.get('retention') or 'not stated'))}</li></ul>")
         if system["records"]:
             columns = sorted({k for record in system["records"] for k in record})

@@ -61,3 +61,20 @@ def test_report_says_which_identifiers_were_used_and_per_system_what_was_done_wi
     html = render_html(report)
     assert "email (given by you)" in html
     assert "customer_id: 1 found in crm" in html
+
+
+def test_report_shows_the_human_names_of_fideslang_categories_and_purposes():
+    names = {"user.contact.email": "User Contact Email", "essential.service": "Essential for Service"}
+    disclosure = {
+        "categories": ["user.contact.email", "loyalty"],
+        "purposes": ["essential.service"],
+        "names": names,
+    }
+    step = SystemStep("shop_db", "export", {"kind": "sql"}, {"citation": "x"}, disclosure=disclosure)
+    request = {"request_id": "r1", "tenant": "t", "type": "access", "submitted_at": "2026-01-01",
+               "systems": [{"system": "shop_db", "outcome": "exported"}]}  # fmt: skip
+    report = build_report(request, {"name": "ACME"}, [step], {})
+    assert report["systems"]["shop_db"]["names"] == names
+    html = render_html(report)
+    assert "Categories: User Contact Email (user.contact.email), loyalty</li>" in html
+    assert "Purposes: Essential for Service (essential.service)</li>" in html
