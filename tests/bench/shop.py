@@ -56,6 +56,7 @@ async def shop_bench(
     results: dict[str, Any] = {"customers": CUSTOMERS, "rows_per_customer": ROWS, "fides": FIDES,
                                "target": TARGET, "raw_sql": raw}  # fmt: skip
     results["bare_temporal"] = await bare_temporal(settings, burst, width=1)
+    results["bare_temporal"]["alone_s"] = await bare_alone(settings, single)
     for kind in ("access", "erasure"):
         single_run = await requests(settings, kind, alone, f"shop {kind}, one at a time", True, progress)
         profiler = Profiler(settings, profile) if kind == "erasure" else None
@@ -87,7 +88,9 @@ async def requests(
 ) -> dict[str, Any]:
     """Publish one request per e-mail (together, or each after the previous closed) and time them."""
     from orchestrator.cli.demo import publish, rights_request
+    from orchestrator.workflows.models import request_workflow_id
     from tests.bench.run import percentiles
+    from workers.runtime.temporal_client import connect
 
     sent = [rights_request(TENANT, kind, {"email": email}, "BE") for email in emails]
     published: dict[str, float] = {}
@@ -126,13 +129,41 @@ async def requests(
     finally:
         await ledger.close()
     seconds = time.perf_counter() - begin
+    client = await connect(settings)
+    started = {}
+    for request_id in published:  # the intake's part: publish → workflow started
+        description = await client.get_workflow_handle(request_workflow_id(request_id)).describe()
+        started[request_id] = description.start_time.timestamp() - published[request_id]
     return {
         "requests": len(sent),
+        "publish_to_workflow_started_s": percentiles(list(started.values())),
         "seconds": round(seconds, 3),
         "requests_per_s": round(len(sent) / seconds, 2),
         "publish_to_closed_s": percentiles([closed[i] - published[i] for i in published]),
         "ids": list(published),
     }
+
+
+async def bare_alone(settings: Any, count: int) -> dict[str, float]:
+    """A width-1 no-op fan-out started and awaited alone, ``count`` times: Temporal's own latency."""
+    from temporalio.client import Client
+    from temporalio.worker import Worker
+
+    from tests.bench.noop import BenchNoopChild, BenchNoopFanout, bench_noop
+    from tests.bench.run import percentiles
+
+    client = await Client.connect(settings.temporal_address)
+    queue = f"bench-noop-{uuid.uuid4()}"
+    took = []
+    async with Worker(client, task_queue=queue, workflows=[BenchNoopFanout, BenchNoopChild],
+                      activities=[bench_noop]):  # fmt: skip
+        for _ in range(count):
+            begin = time.perf_counter()
+            await client.execute_workflow(
+                BenchNoopFanout.run, 1, id=f"bench-noop-{uuid.uuid4()}", task_queue=queue
+            )
+            took.append(time.perf_counter() - begin)
+    return percentiles(took)
 
 
 async def _api(settings: Any, http: aiohttp.ClientSession, path: str) -> dict[str, Any]:
@@ -275,6 +306,8 @@ def summary(results: dict[str, Any]) -> str:
              "≤ 0.5" if kind == "erasure" else "", f"{part['single']['publish_to_closed_s']['p50']}"),
             (f"{kind} fairness: p50 closed / burst wall time", "≤ 0.25",
              f"{part['fairness_p50_closed_over_wall']}"),
+            (f"{kind} alone, p50 publish→workflow started s", "",
+             f"{part['single']['publish_to_workflow_started_s']['p50']}"),
             (f"{kind} ratio to bare Temporal (width 1)", "", f"{part['ratio_to_bare_temporal']}"),
             (f"{kind} ratio to raw SQL of the same statements", "", f"{part['ratio_to_raw_sql']}"),
             (f"{kind} raw SQL, ms per request", "", f"{results['raw_sql'][kind]['ms_per_request']}"),
@@ -282,6 +315,7 @@ def summary(results: dict[str, Any]) -> str:
     rows += [
         ("erasure ratio to Fides (0.92 requests/s)", "≥ 10", f"{results['erasure']['ratio_to_fides']}"),
         ("bare Temporal, width-1 workflows/s", "", f"{results['bare_temporal']['workflows_per_s']}"),
+        ("bare Temporal, width-1 alone, p50 s", "", f"{results['bare_temporal']['alone_s']['p50']}"),
     ]
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"  {a:{width}}  {b:>7}  {c:>9}" for a, b, c in rows)
