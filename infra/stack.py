@@ -76,6 +76,7 @@ class Stack:
                 "synchronous_commit=off",
                 "-c",
                 "full_page_writes=off",
+                *_statement_statistics(bindir),
             ],
             port=s.pg_port,
             ready=lambda: postgres_ready(s.pg_host, s.pg_port, s.pg_user),
@@ -147,6 +148,14 @@ class Stack:
             ),
             port_hint="PRIVACY_TEMPORAL_PORT",
         )
+
+
+def _statement_statistics(bindir: Path) -> list[str]:
+    """pg_stat_statements where the server has it: the time each statement costs, for profiling
+    (``make bench``); a server without it starts without it."""
+    if not (bindir.parent / "lib" / "pg_stat_statements.so").exists():
+        return []
+    return ["-c", "shared_preload_libraries=pg_stat_statements"]
 
 
 def _postgres_os_user() -> str | None:

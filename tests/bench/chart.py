@@ -15,7 +15,7 @@ def chart(results: dict[str, Any], path: Path) -> None:
 
     panels = [
         p
-        for p in (_throughput, _latency, _consent, _open_requests)
+        for p in (_throughput, _latency, _consent, _open_requests, _shop)
         if p.__name__.strip("_") in _present(results)
     ]
     fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.2), squeeze=False)
@@ -33,7 +33,21 @@ def _present(results: dict[str, Any]) -> set[str]:
         present.add("consent")
     if "open_requests" in results:
         present.add("open_requests")
+    if "shop" in results:
+        present.add("shop")
     return present
+
+
+def _shop(results: dict[str, Any], axis: Any) -> None:
+    shop = results["shop"]
+    axis.bar(
+        ["Fides\n2.78.2", "our erasure\nburst", "target\n(10× Fides)", "bare Temporal\nwidth 1"],
+        [shop["fides"]["requests_per_s"], shop["erasure"]["burst"]["requests_per_s"],
+         shop["target"]["requests_per_s"], shop["bare_temporal"]["workflows_per_s"]],
+        color=["#bb6a2a", "#2a6ebb", "#dddddd", "#999999"],
+    )  # fmt: skip
+    axis.set_ylabel("erasures per second")
+    axis.set_title(f"(f) shop database: {shop['erasure']['ratio_to_fides']}× Fides")
 
 
 def _throughput(results: dict[str, Any], axis: Any) -> None:

@@ -6,8 +6,12 @@
 (c) latency percentiles: publish → workflow started, publish → closed (one at a time, and in a burst);
 (d) consent events per second, ingested and propagated to every system, vs raw Kafka (tests/bench/consent.py);
 (e) 10,000 requests open at a partner: memory, and signed callback → closed vs a bare signal
-    (tests/bench/open_requests.py).
-Results: bench-results/bench.json and bench-results/bench.png (``--only`` writes bench-<part>.*).
+    (tests/bench/open_requests.py);
+(f) the shop database of the Fides comparison: erasure and access by e-mail, alone and in a
+    burst, every row verified, vs a no-op workflow of that width and the raw SQL of the same
+    statements; py-spy and pg_stat_statements of the erasure burst (tests/bench/shop.py).
+Results: bench-results/bench.json and bench-results/bench.png (``--only`` writes bench-<part>.*
+and merges its figures into bench.json); (f)'s profile: bench-results/profile.txt.
 """
 
 from __future__ import annotations
@@ -188,12 +192,15 @@ async def main(options: argparse.Namespace) -> int:
     from tests.bench.chart import chart, summary
     from tests.bench.consent import consent_bench
     from tests.bench.open_requests import PACKS, open_requests_bench
+    from tests.bench.shop import API_TOKENS, shop_bench
+    from tests.bench.shop import summary as shop_summary
 
     requests, single, only = options.requests, options.single, options.only
 
     print("Starting the embedded stack and our services ...")
     os.environ.setdefault("PRIVACY_SANDBOX_PARTNER_DELAY", "1")  # the slow partner: 1 s, not the demo's 20
     os.environ["PRIVACY_PACKS_DIR"] = str(PACKS)  # (e)'s tenant: erasures that wait on a partner
+    os.environ.setdefault("PRIVACY_API_TOKENS", API_TOKENS)  # (f) reads what each request verified
     settings, stack = await launch(Path(tempfile.mkdtemp(prefix="privacy-bench-")), REGISTRATION)
     try:
         results: dict[str, Any] = {
@@ -201,7 +208,11 @@ async def main(options: argparse.Namespace) -> int:
             "cpus": os.cpu_count(),
             "note": "one run on the embedded stack (Temporal dev server on SQLite, Tansu, PostgreSQL)",
         }
-        parts = {"throughput", "consent", "open"} if only is None else {only}
+        parts = {"throughput", "consent", "open", "shop"} if only is None else {only}
+        if "shop" in parts:  # first: before (e) leaves thousands of workflows open on the server
+            results["shop"] = await shop_bench(
+                settings, options.shop, options.single, progress, RESULTS / "profile.txt"
+            )
         if "throughput" in parts:
             results["bare_temporal"] = await bare_temporal(settings, requests, width=10)
             subjects = await seed_subjects(settings, requests + single)
@@ -221,8 +232,14 @@ async def main(options: argparse.Namespace) -> int:
         RESULTS.mkdir(exist_ok=True)
         name = "bench" if only is None else f"bench-{only}"
         (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
+        if only is not None:  # one part's figures replace that part's in the whole run's file
+            whole = RESULTS / "bench.json"
+            merged = json.loads(whole.read_text()) if whole.exists() else {}
+            whole.write_text(json.dumps({**merged, **results}, indent=2) + "\n")
         chart(results, RESULTS / f"{name}.png")
         print(summary(results))
+        if "shop" in results:
+            print(shop_summary(results["shop"]))
         print(f"written: {RESULTS / (name + '.json')}, {RESULTS / (name + '.png')}")
         return 0
     finally:
@@ -236,8 +253,11 @@ if __name__ == "__main__":
     parser.add_argument("--consent", type=int, default=20000, help="consent withdrawals for (d)")
     parser.add_argument("--open", type=int, default=10000, help="requests kept open at a partner for (e)")
     parser.add_argument("--sample", type=int, default=100, help="of those, how many a signed callback closes")
+    parser.add_argument("--shop", type=int, default=100, help="burst size for (f), the shop database")
     parser.add_argument(
-        "--only", choices=["throughput", "consent", "open"], help="one part only: (a-c), (d) or (e)"
+        "--only",
+        choices=["throughput", "consent", "open", "shop"],
+        help="one part only: (a-c), (d), (e) or (f)",
     )
     options = parser.parse_args()
     code = asyncio.run(main(options))

@@ -21,7 +21,6 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from orchestrator.workflows import search
 from orchestrator.workflows.consent_batch import ConsentBatchWorkflow
@@ -30,6 +29,7 @@ from orchestrator.workflows.request import RequestWorkflow
 from orchestrator.workflows.retention import RetentionExpiryWorkflow
 from orchestrator.workflows.retention_sweep import LedgerRetentionWorkflow, RetentionSweepWorkflow
 from orchestrator.workflows.system_task import SystemTaskWorkflow
+from orchestrator.workflows.worker import sandboxed_runner
 from schemas.vocabulary import done_outcome
 from workers.activities import definitions
 from workers.activities.definitions import name_of
@@ -386,9 +386,7 @@ async def running(client: Client) -> AsyncIterator[Harness]:
         task_queue=harness.task_queue,
         workflows=WORKFLOWS,
         activities=activities.all(),
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules("opentelemetry")
-        ),
+        workflow_runner=sandboxed_runner(),
         graceful_shutdown_timeout=timedelta(seconds=1),
     )
     try:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from orchestrator.workflows.worker import sandboxed_runner
 from tests.workflows.support import WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -31,8 +31,6 @@ def test_every_workflow_type_has_recorded_histories() -> None:
 async def test_recorded_history_replays_on_the_current_code(path: Path) -> None:
     replayer = Replayer(
         workflows=WORKFLOWS,
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules("opentelemetry")
-        ),
+        workflow_runner=sandboxed_runner(),
     )
     await replayer.replay_workflow(_history(path))
