@@ -22,6 +22,8 @@ from orchestrator.workflows.models import (
     request_workflow_id,
     system_workflow_id,
 )
+from orchestrator.workflows.request import RequestWorkflow
+from orchestrator.workflows.system_task import SystemTaskWorkflow
 from schemas.identity import subject_refs
 from schemas.vocabulary import FINAL_OUTCOMES
 from workers.ledger import Ledger
@@ -122,12 +124,12 @@ class Operations:
                 raise
             running = False
         if running:
-            await child.signal("retry", RetrySignal(reason))
+            await child.signal(SystemTaskWorkflow.retry, RetrySignal(reason))
             asked = "system workflow"
         else:
             request = self._client.get_workflow_handle(request_workflow_id(request_id))
             try:
-                await request.signal("retry_system", RetrySignal(reason, system))
+                await request.signal(RequestWorkflow.retry_system, RetrySignal(reason, system))
             except RPCError as err:
                 if err.status == RPCStatusCode.NOT_FOUND:
                     raise ActionRefused("the request is closed: nothing to retry") from err
@@ -161,7 +163,7 @@ class Operations:
             released["tenant"], released["subject_refs"]
         ):
             try:
-                await self._client.get_workflow_handle(workflow_id).signal("hold_released")
+                await self._client.get_workflow_handle(workflow_id).signal(RequestWorkflow.hold_released)
                 told += 1
             except RPCError as err:
                 if err.status != RPCStatusCode.NOT_FOUND:

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ChildWorkflowError, is_cancelled_exception
+from temporalio.exceptions import ChildWorkflowError, is_cancelled_exception
 
 from orchestrator.workflows import rules, search
-from orchestrator.workflows.escalation import next_checkpoint
+from orchestrator.workflows.identity_checks import IdentityChecks
 from orchestrator.workflows.lost_systems import LostSystems
 from orchestrator.workflows.models import (
     OperatorDecision,
@@ -33,14 +33,13 @@ from orchestrator.workflows.models import (
 from orchestrator.workflows.operator_updates import OperatorUpdates
 from orchestrator.workflows.retries import LEDGER_RETRY
 from orchestrator.workflows.system_task import SystemTaskWorkflow
+from orchestrator.workflows.waits import SYSTEMS, EscalatingWaits
 
 with workflow.unsafe.imports_passed_through():
     from schemas.vocabulary import REQUEST_TYPES
     from workers.activities import definitions
     from workers.messages.requests import (
         DuplicateQuery,
-        IdentityResolutionInput,
-        OperatorAlert,
         PortabilityTransfer,
         ReportInput,
         RequestStatusChange,
@@ -50,21 +49,15 @@ with workflow.unsafe.imports_passed_through():
         SystemTaskInput,
     )
 
-MAX_REMINDERS = 20
 # The command sequence changed: a child that ends without an answer is recorded failed and
 # waits for an operator, instead of failing the whole request (histories before: unchanged).
 CHILD_LOST_PATCH = "request-child-lost-waits-for-retry"
-SECOND_FACTOR_REASON = "second factor required: only one identity was given, an operator must verify"
-SYSTEMS = "systems"  # the fan-out's wait: on the systems' answers
-ESCALATE_EVERY_WAIT = "escalate-every-wait"  # patch id: waits other than the fan-out escalate too
-# Requests started before identity resolution existed replay without it.
-RESOLUTION_PATCH = "identity-resolution"
 A = TypeVar("A")
 R = TypeVar("R")
 
 
 @workflow.defn(name="RequestWorkflow")
-class RequestWorkflow(OperatorUpdates, LostSystems):
+class RequestWorkflow(OperatorUpdates, LostSystems, IdentityChecks, EscalatingWaits):
     @workflow.init
     def __init__(self, request: RequestInput) -> None:
         # The input is kept before any handler runs: an Update sent right after the start is
@@ -128,50 +121,6 @@ class RequestWorkflow(OperatorUpdates, LostSystems):
             await self._activity(definitions.purge_subject_copies, query)
         await self._set_status("completed")
         return await self._close(request)
-
-    async def _identities_disagree(self, request: RequestInput) -> str | None:
-        """Automatic check: do the identities given all belong to the same record? With one
-        identity only and a tenant rule asking for a second factor, the check still runs (the
-        one identity must be known) and the request then waits for an operator to verify.
-        (Histories started before ``second_factor_required`` existed carry False: same commands.)"""
-        one_factor = len(request.subject) < 2 and request.second_factor_required
-        if request.identity_match_step is None or (len(request.subject) < 2 and not one_factor):
-            return SECOND_FACTOR_REASON if one_factor else None
-        task = SystemTaskInput(
-            request.request_id,
-            request.tenant,
-            request.request_type,
-            request.subject,
-            request.submitted_at,
-            request.identity_match_step,
-        )
-        disagreement = await self._activity(definitions.match_identities, task)
-        if disagreement:
-            return f"automatic identity check failed: {disagreement}"
-        return SECOND_FACTOR_REASON if one_factor else None
-
-    async def _resolve_identities(self, request: RequestInput) -> str | None:
-        """Learn every identifier the tenant's identity sources hold for the subject, so every
-        system is searched by all of them; why an operator must verify first when they point at
-        more than one person. The evidence (given, found, where) is sealed by the activity."""
-        if not workflow.patched(RESOLUTION_PATCH):
-            return None
-        given = IdentityResolutionInput(
-            request.request_id,
-            request.tenant,
-            request.request_type,
-            request.subject,
-            request.submitted_at,
-            request.identity_sources,
-        )
-        try:
-            resolution = await self._activity(definitions.resolve_identities, given)
-        except ActivityError as err:
-            # A broken identity source (a pack error no retry mends): an operator checks the
-            # identities by hand; approved, the request runs on those given.
-            return f"identity resolution failed ({err.cause or err}): verify the identities given"
-        self._linked = resolution.linked
-        return f"{resolution.conflict}: verify they are one person" if resolution.conflict else None
 
     async def _merged_into_earlier(self, request: RequestInput) -> bool:
         """A verified duplicate (same subject, type, details) joins the earlier open request."""
@@ -303,44 +252,6 @@ class RequestWorkflow(OperatorUpdates, LostSystems):
             return
         await asyncio.gather(*tasks)
 
-    async def _wait_escalating(
-        self, request: RequestInput, done: Callable[[], bool], waiting_for: str
-    ) -> None:
-        """Wait until ``done`` (or a cancellation) while the clock runs: remind every
-        ``remind_after`` since this wait began, alert an operator ``alert_before_due`` the due
-        date, and flag the request overdue after it. Every state in which a request waits uses
-        this one loop: the systems' answers, an identity check, an objection decision, a hold.
-        The alert and the overdue flag fire once per due date, whichever wait they fall in."""
-        if waiting_for != SYSTEMS and not workflow.patched(ESCALATE_EVERY_WAIT):
-            # Runs started before every wait escalated replay without timers here.
-            await workflow.wait_condition(lambda: done() or self._state.cancelled is not None)
-            return
-        started = workflow.now()
-        self._fired = {kind for kind in self._fired if not kind.startswith("remind")}
-        while not done() and self._state.cancelled is None:
-            if self._state.due_at != self._due_seen:
-                # Extended: the operator is alerted again before the new due date.
-                self._fired -= {"alert", "overdue"}
-                self._due_seen = self._state.due_at
-            checkpoint = next_checkpoint(
-                started,
-                datetime.fromisoformat(self._state.due_at),
-                request.remind_after if len(self._fired) < MAX_REMINDERS else None,
-                request.alert_before_due,
-                self._fired,
-            )
-            timeout = None if checkpoint is None else max((checkpoint.at - workflow.now()).total_seconds(), 0)
-            self._wake = False
-            try:
-                await workflow.wait_condition(
-                    lambda: done() or self._wake or self._state.cancelled is not None,
-                    timeout=timeout if timeout is None or timeout > 0 else 0.001,
-                )
-            except TimeoutError:
-                assert checkpoint is not None
-                self._fired.add(checkpoint.kind)
-                await self._escalate(request, checkpoint.kind, waiting_for)
-
     async def _run_child(self, request: RequestInput, step: Any) -> None:
         task = SystemTaskInput(
             request.request_id,
@@ -376,32 +287,6 @@ class RequestWorkflow(OperatorUpdates, LostSystems):
             return await self._record_refusal(request, "transfer", "transfer", reason, evidence)
         transfer = PortabilityTransfer(request.request_id, request.tenant, destination)
         return await self._activity(definitions.transfer_export, transfer)
-
-    async def _escalate(self, request: RequestInput, kind: str, waiting_for: str) -> None:
-        pending = sorted(self._pending) if waiting_for == SYSTEMS else []
-        if kind.startswith("remind") and waiting_for == SYSTEMS:
-            # Each silent system is asked again: its task re-sent, its attempt counted.
-            for system in pending:
-                if system in self._children:
-                    await self._children[system].signal("remind")
-            return
-        if kind == "overdue":
-            self._set_flag("overdue", True)
-            await self._set_status(self._state.status)
-        await self._activity(
-            definitions.alert_operator,
-            OperatorAlert(
-                request.request_id,
-                request.tenant,
-                request.request_type,
-                "overdue" if kind == "overdue" else "operator_alert",
-                self._state.due_at,
-                pending,
-                # An operator is what the request waits on: a reminder is an alert to them.
-                waiting_for="" if waiting_for == SYSTEMS else waiting_for,
-                reminder=int(kind.split("-")[1]) if kind.startswith("remind") else 0,
-            ),
-        )
 
     # -- helpers -----------------------------------------------------------------------------
     def _set_flag(self, flag: str, on: bool) -> None:

@@ -18,7 +18,10 @@ from orchestrator.workflows.system_task import SystemTaskWorkflow
 # bench (f)). The workflow modules themselves stay sandboxed, re-imported and checked each run.
 PURE_WORKFLOW_HELPERS = tuple(
     f"orchestrator.workflows.{name}"
-    for name in ("models", "rules", "retries", "search", "escalation", "lost_systems", "operator_updates")
+    for name in (
+        "models", "rules", "retries", "search", "escalation", "lost_systems", "operator_updates",
+        "identity_checks",
+    )
 )
 
 

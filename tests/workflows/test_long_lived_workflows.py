@@ -9,6 +9,7 @@ from typing import Any
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 
+from orchestrator.workflows.identity_checks import SECOND_FACTOR_REASON
 from orchestrator.workflows.models import (
     OperatorDecision,
     PartnerStatusUpdate,
@@ -17,7 +18,7 @@ from orchestrator.workflows.models import (
     SystemTaskState,
     system_workflow_id,
 )
-from orchestrator.workflows.request import SECOND_FACTOR_REASON, RequestWorkflow
+from orchestrator.workflows.request import RequestWorkflow
 from orchestrator.workflows.system_task import CONTINUE_AS_NEW_PATCH, SystemTaskWorkflow
 from tests.workflows.support import (
     Harness,
