@@ -17,11 +17,10 @@ from typing import Any
 
 import asyncpg
 
-from schemas.identity import normalise_identity, same_identity
+from schemas.identity import normalise_identity
 from schemas.periods import add_iso_period
 from schemas.relations import TableGraph
 from workers.connectors.base import (
-    ANONYMISED,
     BatchResult,
     BatchSubject,
     Connector,
@@ -30,9 +29,9 @@ from workers.connectors.base import (
     HeldSubjects,
     identifier,
     json_ready,
-    subject_filter,
 )
 from workers.connectors.pools import DatabasePools
+from workers.connectors.sql_identities import identities_disagree, linked_identities
 from workers.connectors.sql_keep import Kept, kept_rows
 from workers.connectors.sql_rows import Selection, in_deletion_order, redacted, select_rows
 from workers.connectors.sql_schema import DatabaseSchema, SchemaCache
@@ -176,41 +175,12 @@ class SqlConnector(Connector):
                            task.submitted_at)  # fmt: skip
 
     async def linked_identities(self, task: SystemTaskInput) -> dict[str, list[str]]:
-        """Identity resolution: every identifier the rows found by the subject's identities hold,
-        by kind, read from each table's ``match`` columns (the kinds the table is searched by)."""
-        pool, _, _ = await self._database(task)
-        linked: dict[str, list[str]] = {}
-        for spec, (table, condition, params) in self._specs_with_filters(task):
-            kinds = dict(spec["match"])
-            selected = ", ".join(
-                f"{identifier(column)} AS {identifier('k_' + kind)}" for kind, column in kinds.items()
-            )
-            for row in await pool.fetch(
-                f"SELECT DISTINCT {selected} FROM {table} WHERE {condition}", *params
-            ):
-                for kind in kinds:
-                    held = row[f"k_{kind}"]
-                    value = normalise_identity(kind, str(held)) if held is not None else ""
-                    if value in ("", ANONYMISED):
-                        continue
-                    if value not in linked.setdefault(kind, []):
-                        linked[kind].append(value)
-        return linked
+        """Identity resolution: the identifiers the subject's rows hold (``sql_identities``)."""
+        return await linked_identities((await self._database(task))[0], task)
 
     async def identities_disagree(self, task: SystemTaskInput) -> str | None:
-        """Every record found by any identity must carry the other identities given, where it holds them."""
-        pool = (await self._database(task))[0]
-        for spec, (table, condition, params) in _searched_tables(task):
-            for row in await pool.fetch(f"SELECT * FROM {table} WHERE {condition}", *params):
-                for identity, column in spec["match"].items():
-                    given, held = task.subject.get(identity), row.get(column)
-                    if given is None or held is None:
-                        continue
-                    if not same_identity(identity, given, str(held)):
-                        return (
-                            f"the {identity} given does not belong to the record the other identities found"
-                        )
-        return None
+        """The automatic identity check (``sql_identities``)."""
+        return await identities_disagree((await self._database(task))[0], task)
 
     async def rectify(self, task: SystemTaskInput) -> ConnectorResult:
         """Apply ``details.corrections`` ({field: value}) through each table's field map, in the
@@ -322,16 +292,6 @@ class SqlConnector(Connector):
                         found[index] = True
         return found
 
-    def _specs_with_filters(
-        self, task: SystemTaskInput
-    ) -> list[tuple[dict[str, Any], tuple[str, str, list[str]]]]:
-        found = []
-        for spec in task.step.connector.get("tables", []):
-            condition, params = subject_filter(task.identities(), spec.get("match") or {})
-            if condition:
-                found.append((spec, (identifier(spec["table"]), condition, params)))
-        return found
-
     async def _set_flag(self, task: SystemTaskInput, column: str) -> dict[str, int]:
         """Set a flag column on the subject's own rows (related rows included) where the table has it."""
         pool, schema, graph = await self._database(task)
@@ -391,16 +351,6 @@ class SqlConnector(Connector):
 def _tables(step: SystemStep) -> list[dict[str, Any]]:
     tables: list[dict[str, Any]] = step.connector.get("tables", [])
     return tables
-
-
-def _searched_tables(task: SystemTaskInput) -> list[tuple[dict[str, Any], tuple[str, str, list[str]]]]:
-    """The tables searched by identity, with the condition the subject's identities give."""
-    found = []
-    for spec in _tables(task.step):
-        condition, params = subject_filter(task.identities(), spec.get("match") or {})
-        if condition:
-            found.append((spec, (identifier(spec["table"]), condition, params)))
-    return found
 
 
 async def _clear(conn: asyncpg.Connection, s: Selection, wanted: list[str], schema: DatabaseSchema) -> int:
