@@ -54,14 +54,20 @@ def _request_id(request: web.Request) -> str | web.Response:
         return _error(400, f"request_id {raw!r} is not a UUID")
 
 
-async def get_request(request: web.Request) -> web.Response:
+async def _known_request(request: web.Request) -> dict[str, Any] | web.Response:
+    """The ledger's view of the request the path names, or the 400/404 answer to give."""
     request_id = _request_id(request)
     if isinstance(request_id, web.Response):
         return request_id
-    found = await request.app[LEDGER].request(request_id)
+    found: dict[str, Any] | None = await request.app[LEDGER].request(request_id)
     if found is None:
         return _error(404, f"no request with request_id {request_id}")
-    return web.json_response(found)
+    return found
+
+
+async def get_request(request: web.Request) -> web.Response:
+    found = await _known_request(request)
+    return found if isinstance(found, web.Response) else web.json_response(found)
 
 
 async def get_report(request: web.Request) -> web.Response:
@@ -94,12 +100,9 @@ async def get_report(request: web.Request) -> web.Response:
 async def get_notice(request: web.Request) -> web.Response:
     """The subject-facing notice of any request: every refusal or partial refusal with its
     reasons, and the tenant's supervisory authority and how to complain (GDPR Art. 12(4))."""
-    request_id = _request_id(request)
-    if isinstance(request_id, web.Response):
-        return request_id
-    found = await request.app[LEDGER].request(request_id)
-    if found is None:
-        return _error(404, f"no request with request_id {request_id}")
+    found = await _known_request(request)
+    if isinstance(found, web.Response):
+        return found
     pack = request.app[PACKS].get(found["tenant"])
     notice = build_notice(found, pack.document["controller"] if pack else {})
     if request.query.get("format") == "html":

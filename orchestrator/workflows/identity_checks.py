@@ -16,7 +16,7 @@ from orchestrator.workflows.models import RequestInput
 
 with workflow.unsafe.imports_passed_through():
     from workers.activities import definitions
-    from workers.messages.requests import IdentityResolutionInput, SystemTaskInput
+    from workers.messages.requests import IdentityResolutionInput
 
 SECOND_FACTOR_REASON = "second factor required: only one identity was given, an operator must verify"
 # Requests started before identity resolution existed replay without it.
@@ -40,14 +40,7 @@ class IdentityChecks:
         one_factor = len(request.subject) < 2 and request.second_factor_required
         if request.identity_match_step is None or (len(request.subject) < 2 and not one_factor):
             return SECOND_FACTOR_REASON if one_factor else None
-        task = SystemTaskInput(
-            request.request_id,
-            request.tenant,
-            request.request_type,
-            request.subject,
-            request.submitted_at,
-            request.identity_match_step,
-        )
+        task = request.task_for(request.identity_match_step)
         disagreement = await self._activity(definitions.match_identities, task)
         if disagreement:
             return f"automatic identity check failed: {disagreement}"

@@ -9,7 +9,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from schemas.vocabulary import PARTNER_CANCELLED_REASON, partner_outcome
-    from workers.messages.requests import SystemResult, SystemStep
+    from workers.messages.requests import SystemResult, SystemStep, SystemTaskInput
 
 
 def request_workflow_id(request_id: str) -> str:
@@ -67,6 +67,12 @@ class RequestInput:
     rectification_review: bool = False
     # The systems that link the subject's identifiers to one another (identity resolution).
     identity_sources: list[SystemStep] = field(default_factory=list)
+
+    def task_for(self, step: SystemStep, **extra: Any) -> SystemTaskInput:
+        """One system's part of this request: the input of its workflow and activities."""
+        return SystemTaskInput(
+            self.request_id, self.tenant, self.request_type, self.subject, self.submitted_at, step, **extra
+        )
 
 
 @dataclass

@@ -46,7 +46,6 @@ with workflow.unsafe.imports_passed_through():
         SubjectQuery,
         SystemOutcomeInput,
         SystemResult,
-        SystemTaskInput,
     )
 
 # The command sequence changed: a child that ends without an answer is recorded failed and
@@ -253,16 +252,7 @@ class RequestWorkflow(OperatorUpdates, LostSystems, IdentityChecks, EscalatingWa
         await asyncio.gather(*tasks)
 
     async def _run_child(self, request: RequestInput, step: Any) -> None:
-        task = SystemTaskInput(
-            request.request_id,
-            request.tenant,
-            request.request_type,
-            request.subject,
-            request.submitted_at,
-            step,
-            request.details,
-            linked=self._linked,
-        )  # fmt: skip
+        task = request.task_for(step, details=request.details, linked=self._linked)
         while True:
             handle = await workflow.start_child_workflow(
                 SystemTaskWorkflow.run, task, id=system_workflow_id(request.request_id, step.system)

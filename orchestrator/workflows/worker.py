@@ -25,19 +25,20 @@ PURE_WORKFLOW_HELPERS = tuple(
 )
 
 
+# Every workflow the worker runs (the in-process tests and the replay test use the same list).
+WORKFLOWS = (
+    RequestWorkflow,
+    SystemTaskWorkflow,
+    RetentionExpiryWorkflow,
+    ConsentBatchWorkflow,
+    RetentionSweepWorkflow,
+    LedgerRetentionWorkflow,
+)
+
+
 def build_workflow_worker(client: Client, task_queue: str) -> Worker:
     return Worker(
-        client,
-        task_queue=task_queue,
-        workflows=[
-            RequestWorkflow,
-            SystemTaskWorkflow,
-            RetentionExpiryWorkflow,
-            ConsentBatchWorkflow,
-            RetentionSweepWorkflow,
-            LedgerRetentionWorkflow,
-        ],
-        workflow_runner=sandboxed_runner(),
+        client, task_queue=task_queue, workflows=list(WORKFLOWS), workflow_runner=sandboxed_runner()
     )
 
 

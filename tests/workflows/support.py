@@ -23,13 +23,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from orchestrator.workflows import search
-from orchestrator.workflows.consent_batch import ConsentBatchWorkflow
 from orchestrator.workflows.models import RequestInput, RequestOutcome, request_workflow_id
 from orchestrator.workflows.request import RequestWorkflow
-from orchestrator.workflows.retention import RetentionExpiryWorkflow
-from orchestrator.workflows.retention_sweep import LedgerRetentionWorkflow, RetentionSweepWorkflow
-from orchestrator.workflows.system_task import SystemTaskWorkflow
-from orchestrator.workflows.worker import sandboxed_runner
+from orchestrator.workflows.worker import WORKFLOWS, sandboxed_runner
 from schemas.vocabulary import done_outcome
 from workers.activities import definitions
 from workers.activities.definitions import name_of
@@ -59,14 +55,6 @@ from workers.messages.retention import (
 )
 
 TIMEOUT = 30.0  # generous: a loaded 2-core machine
-WORKFLOWS = [
-    RequestWorkflow,
-    SystemTaskWorkflow,
-    RetentionExpiryWorkflow,
-    ConsentBatchWorkflow,
-    RetentionSweepWorkflow,
-    LedgerRetentionWorkflow,
-]
 # The action a system takes for each request type; a type missing here gets ``notify``.
 ACTION_FOR = {
     "access": "export",
@@ -384,7 +372,7 @@ async def running(client: Client) -> AsyncIterator[Harness]:
     worker = Worker(
         client,
         task_queue=harness.task_queue,
-        workflows=WORKFLOWS,
+        workflows=list(WORKFLOWS),
         activities=activities.all(),
         workflow_runner=sandboxed_runner(),
         graceful_shutdown_timeout=timedelta(seconds=1),

@@ -30,7 +30,7 @@ def test_every_workflow_type_has_recorded_histories() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[path.stem for path in HISTORIES])
 async def test_recorded_history_replays_on_the_current_code(path: Path) -> None:
     replayer = Replayer(
-        workflows=WORKFLOWS,
+        workflows=list(WORKFLOWS),
         workflow_runner=sandboxed_runner(),
     )
     await replayer.replay_workflow(_history(path))
