@@ -28,6 +28,8 @@ from orchestrator.workflows.models import RequestInput
 from schemas import REQUESTS_TOPIC, ContractViolation, decode_and_validate, decode_event
 from schemas.identity import subject_refs
 from schemas.models import RightsRequest
+from workers.connectors.registry import answers_later
+from workers.messages.requests import SystemStep
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def admit_request(
         due_at=deadline.due_at.isoformat(),
         deadline_basis=deadline.basis,
         controller={**pack.document["controller"], "rights": supported_rights(pack)},
-        steps=plan_request(pack, request.type, request.details),
+        steps=with_answering(plan_request(pack, request.type, request.details)),
         details=request.details,
         subject_refs=subject_refs(ref_key, request.tenant, request.subject),
         verification_reason=verification_reason(pack, request.verification),
@@ -162,3 +164,11 @@ def dlq_key(raw: bytes) -> bytes | None:
         return None
     request_id = value.get("request_id") if isinstance(value, dict) else None
     return request_id.encode() if isinstance(request_id, str) and len(request_id) <= 64 else None
+
+
+def with_answering(steps: list[SystemStep]) -> list[SystemStep]:
+    """Each step says whether its system answers later: the workflow acts directly on one that
+    answers in the call (no child workflow to start, schedule and close: issue 13)."""
+    for step in steps:
+        step.answers_later = answers_later(str(step.connector.get("kind")))
+    return steps

@@ -21,6 +21,7 @@ from temporalio import workflow
 from temporalio.exceptions import ChildWorkflowError, is_cancelled_exception
 
 from orchestrator.workflows import rules, search
+from orchestrator.workflows.direct_systems import DirectSystems
 from orchestrator.workflows.identity_checks import IdentityChecks
 from orchestrator.workflows.lost_systems import LostSystems
 from orchestrator.workflows.models import (
@@ -56,7 +57,7 @@ R = TypeVar("R")
 
 
 @workflow.defn(name="RequestWorkflow")
-class RequestWorkflow(OperatorUpdates, LostSystems, IdentityChecks, EscalatingWaits):
+class RequestWorkflow(OperatorUpdates, LostSystems, DirectSystems, IdentityChecks, EscalatingWaits):
     @workflow.init
     def __init__(self, request: RequestInput) -> None:
         # The input is kept before any handler runs: an Update sent right after the start is
@@ -238,7 +239,8 @@ class RequestWorkflow(OperatorUpdates, LostSystems, IdentityChecks, EscalatingWa
             await self._set_status("in_progress")
 
     async def _fan_out(self, request: RequestInput) -> None:
-        """One child per system; wait for all while reminding, alerting and flagging overdue."""
+        """Every system at once (a child workflow for each that answers later, the others acted
+        on here: direct_systems); wait for all while reminding, alerting and flagging overdue."""
         self._pending = {step.system for step in request.steps}
         tasks = [asyncio.ensure_future(self._run_child(request, step)) for step in request.steps]
         await self._wait_escalating(request, lambda: not self._pending, SYSTEMS)
@@ -253,6 +255,13 @@ class RequestWorkflow(OperatorUpdates, LostSystems, IdentityChecks, EscalatingWa
 
     async def _run_child(self, request: RequestInput, step: Any) -> None:
         task = request.task_for(step, details=request.details, linked=self._linked)
+        if self._acts_directly(step):
+            answer = await self._act_directly(request, task)
+            if answer.outcome != "pending":
+                self._state.results[step.system] = answer
+                self._pending.discard(step.system)
+                return
+            task = self._waiting_task(task, answer)
         while True:
             handle = await workflow.start_child_workflow(
                 SystemTaskWorkflow.run, task, id=system_workflow_id(request.request_id, step.system)

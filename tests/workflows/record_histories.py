@@ -174,6 +174,27 @@ async def retention_sweep(harness: Harness) -> None:
     await result(ledger)
 
 
+async def erasure_on_systems_answering_now(harness: Harness) -> None:
+    """Issue 13's path: systems answering in the call acted on by the request itself (one fails
+    first and is retried by the operator, one retains), beside one answering later."""
+    acts = harness.activities
+    acts.systems["crm"] = SystemScript(fail_first=1)
+    acts.systems["calls"] = SystemScript("retained", retained_until=iso_in(1))
+    acts.systems["warehouse"] = SystemScript("pending")
+    request = request_input("erasure", ("crm", "calls", "warehouse"))
+    for answering_now in request.steps[:2]:
+        answering_now.answers_later = False
+    handle = await harness.start_request(request)
+    warehouse = harness.client.get_workflow_handle(system_workflow_id(request.request_id, "warehouse"))
+    await eventually(lambda: len(acts.args(definitions.apply_system_action)) == 3)
+    await eventually(lambda: bool(acts.args(definitions.record_system_outcome)))
+    await settle(warehouse)
+    await warehouse.signal(SystemTaskWorkflow.confirm, ConfirmationSignal("erased", now().isoformat()))
+    await handle.signal(RequestWorkflow.retry_system, RetrySignal("pack fixed", "crm"))
+    await result(handle)
+    await result(harness.client.get_workflow_handle(retention_workflow_id(request.request_id, "calls")))
+
+
 SCENARIOS: list[Scenario] = [
     erasure_with_late_answer_and_retention,
     access_after_verification,
@@ -181,6 +202,7 @@ SCENARIOS: list[Scenario] = [
     terminated_system_retried,
     consent_batch,
     retention_sweep,
+    erasure_on_systems_answering_now,
 ]
 
 

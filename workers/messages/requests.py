@@ -24,6 +24,10 @@ class SystemStep:
     rule: dict[str, Any]  # the pack rule, with its citation
     # What the subject is told about this system in an access report (Art. 15 GDPR).
     disclosure: dict[str, Any] = field(default_factory=dict)
+    # The connector's capability, set by the intake from the system's kind: False when the
+    # system answers in the call itself (sql, files, http), so the request acts on it directly
+    # instead of through a child workflow. True (a child that can wait) for older inputs.
+    answers_later: bool = True
 
 
 @dataclass
