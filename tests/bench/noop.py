@@ -55,3 +55,21 @@ class BenchWaiter:
     @workflow.signal
     def done(self) -> None:
         self._done = True
+
+
+@workflow.defn(name="BenchNoopDirect")
+class BenchNoopDirect:
+    """The request's shape where every system answers in the call: one activity per system, no
+    child workflow (issue 13's direct path)."""
+
+    @workflow.run
+    async def run(self, width: int) -> int:
+        results = await asyncio.gather(
+            *(
+                workflow.execute_activity(
+                    "bench_noop", i, start_to_close_timeout=timedelta(seconds=30), result_type=int
+                )
+                for i in range(width)
+            )
+        )
+        return sum(results)

@@ -167,3 +167,12 @@ def test_a_rule_keeping_rows_of_a_table_the_system_does_not_list_is_refused_at_l
     document["systems"][deliveries]["actions"]["erasure"]["keep_referenced"][0]["table"] = "parcels"
     with pytest.raises(PackError, match="keep_referenced: table 'parcels' is not one of deliveries's tables"):
         parse_pack(document, "broken.json")
+
+
+def test_each_step_says_whether_its_system_answers_later(packs):
+    """The request workflow acts directly on systems that answer in the call and starts a child
+    for the others: the intake marks each step from its connector kind's capability."""
+    admission = admit_request(_event(type="erasure"), packs, REF_KEY)
+    later = {step.connector["kind"]: step.answers_later for step in admission.workflow_input.steps}
+    assert later["sql"] is False and later["http"] is False
+    assert later["kafka_confirm"] is True and later["opendsr"] is True
