@@ -135,6 +135,10 @@ class Stack:
             "--log-level",
             "warn",
             "--ui-disable-news-fetch",
+            # A workflow's activity handed straight back with its workflow task's answer when the
+            # worker hosting the workflow has a free slot (one worker runs both: serve.py).
+            "--dynamic-config-value",
+            "system.enableActivityEagerExecution=true",
         ]
         for name, kind in self.search_attributes.items():
             argv += ["--search-attribute", f"{name}={kind}"]

@@ -27,6 +27,8 @@ from workers.runtime.secrets import secret_keys
 from workers.runtime.settings import Settings
 from workers.runtime.task_ids import task_ids_from_environment
 
+MAX_CONCURRENT_ACTIVITIES = 50
+
 
 def activities_of(*holders: object) -> list[Callable[..., Any]]:
     """Every bound method of ``holders`` that implements an activity (marked ``@implements``)."""
@@ -40,6 +42,17 @@ def activities_of(*holders: object) -> list[Callable[..., Any]]:
 
 async def build_activity_worker(client: Client, settings: Settings, stack: AsyncExitStack) -> Worker:
     """An activity-only worker on the request task queue; resources close with ``stack``."""
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        activities=await activity_implementations(settings, stack),
+        max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
+    )
+
+
+async def activity_implementations(settings: Settings, stack: AsyncExitStack) -> list[Callable[..., Any]]:
+    """Every activity, bound to its dependencies (ledger, Kafka publisher, connectors), which
+    close with ``stack``: for a worker of their own, or beside the workflows in one worker."""
     codec = codec_from_environment(settings.state_dir)
     keys = secret_keys(settings.state_dir)
     ledger = await Ledger.connect(settings.pg_dsn(), sealer=codec)
@@ -60,15 +73,10 @@ async def build_activity_worker(client: Client, settings: Settings, stack: Async
     )
     stack.push_async_callback(connectors.http.close)
     evidence = Evidence(ledger, publisher)
-    return Worker(
-        client,
-        task_queue=settings.task_queue,
-        activities=activities_of(
-            RequestActivities(evidence, connectors, keys.subject_ref),
-            ReportActivities(evidence, HttpTransfers()),
-            ConsentActivities(ledger.consent, codec, evidence, connectors),
-            IdentityActivities(ledger.identities, codec, connectors),
-            RetentionActivities(evidence, connectors, keys.subject_ref),
-        ),
-        max_concurrent_activities=50,
+    return activities_of(
+        RequestActivities(evidence, connectors, keys.subject_ref),
+        ReportActivities(evidence, HttpTransfers()),
+        ConsentActivities(ledger.consent, codec, evidence, connectors),
+        IdentityActivities(ledger.identities, codec, connectors),
+        RetentionActivities(evidence, connectors, keys.subject_ref),
     )

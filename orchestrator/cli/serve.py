@@ -39,13 +39,14 @@ async def serve_worker(settings: Settings) -> None:
     from orchestrator.schedules import ensure_schedules
     from orchestrator.workflows.worker import build_workflow_worker
     from workers.runtime.temporal_client import connect
-    from workers.worker import build_activity_worker
+    from workers.worker import MAX_CONCURRENT_ACTIVITIES, activity_implementations
 
     client = await connect(settings, attempts=30)
     async with AsyncExitStack() as stack:
-        activity_worker = await build_activity_worker(client, settings, stack)
-        workflow_worker = build_workflow_worker(client, settings.task_queue)
-        async with activity_worker, workflow_worker:
+        # One worker for workflows and activities: eager activity dispatch (see the builder).
+        activities = await activity_implementations(settings, stack)
+        worker = build_workflow_worker(client, settings.task_queue, activities, MAX_CONCURRENT_ACTIVITIES)
+        async with worker:
             schedules = await ensure_schedules(client, load_packs(), settings.task_queue)
             log.info("%d retention schedules in place", len(schedules))
             mark_ready(settings, "worker")

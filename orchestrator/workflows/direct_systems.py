@@ -25,6 +25,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 from temporalio.workflow import ParentClosePolicy
 
+from orchestrator.workflows.fairness import priority_after
 from orchestrator.workflows.models import RequestInput, RequestState, SystemTaskState
 from orchestrator.workflows.retention import RetentionExpiryWorkflow, retention_workflow_id
 from orchestrator.workflows.retries import CONNECTOR_RETRY
@@ -44,6 +45,7 @@ R = TypeVar("R")
 class DirectSystems:
     _state: RequestState
     _retries: dict[str, int]  # retry_system Signals received, per system
+    _steps_done: int  # the request's activities completed (fairness)
 
     async def _activity(self, stub: Callable[[A], Awaitable[R]], argument: A) -> R:
         raise NotImplementedError
@@ -63,7 +65,9 @@ class DirectSystems:
                     task,
                     start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=CONNECTOR_RETRY,
+                    priority=priority_after(self._steps_done),
                 )
+                self._steps_done += 1
                 break
             except ActivityError as err:
                 if is_cancelled_exception(err):

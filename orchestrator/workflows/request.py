@@ -22,6 +22,7 @@ from temporalio.exceptions import ChildWorkflowError, is_cancelled_exception
 
 from orchestrator.workflows import rules, search
 from orchestrator.workflows.direct_systems import DirectSystems
+from orchestrator.workflows.fairness import priority_after
 from orchestrator.workflows.identity_checks import IdentityChecks
 from orchestrator.workflows.lost_systems import LostSystems
 from orchestrator.workflows.models import (
@@ -70,6 +71,7 @@ class RequestWorkflow(OperatorUpdates, LostSystems, DirectSystems, IdentityCheck
         self._retries: dict[str, int] = {}  # retry_system signals per system
         self._fired: set[str] = set()  # escalations done (remind-N, alert, overdue)
         self._due_seen = request.due_at  # the due date the alert and overdue flag were planned for
+        self._steps_done = 0  # activities completed: their count sets the next one's priority
         # Identifiers resolution linked to the subject: kept out of RequestState, which operator
         # updates return to the API, so identities never travel back in an answer.
         self._linked: dict[str, list[str]] = {}
@@ -315,13 +317,17 @@ class RequestWorkflow(OperatorUpdates, LostSystems, DirectSystems, IdentityCheck
         )
 
     async def _activity(self, stub: Callable[[A], Awaitable[R]], argument: A) -> R:
-        """Our own ledger and Kafka: retried until they are back."""
-        return await workflow.execute_activity(
+        """Our own ledger and Kafka: retried until they are back. The further along the request,
+        the sooner its step runs under a burst (fairness)."""
+        done = await workflow.execute_activity(
             stub,
             argument,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=LEDGER_RETRY,
+            priority=priority_after(self._steps_done),
         )
+        self._steps_done += 1
+        return done
 
     def _report_input(self, request: RequestInput) -> ReportInput:
         return ReportInput(
