@@ -13,7 +13,16 @@ from orchestrator.workflows.models import ConfirmationSignal, RequestInput, Retr
 from orchestrator.workflows.request import RequestWorkflow
 from orchestrator.workflows.retention import retention_workflow_id
 from orchestrator.workflows.system_task import SystemTaskWorkflow
-from tests.workflows.support import Harness, SystemScript, eventually, iso_in, now, request_input, result, settle
+from tests.workflows.support import (
+    Harness,
+    SystemScript,
+    eventually,
+    iso_in,
+    now,
+    request_input,
+    result,
+    settle,
+)
 from workers.activities import definitions
 
 
