@@ -14,6 +14,7 @@ from orchestrator.workflows.request import RequestWorkflow
 from orchestrator.workflows.retention import RetentionExpiryWorkflow
 from orchestrator.workflows.retention_sweep import LedgerRetentionWorkflow, RetentionSweepWorkflow
 from orchestrator.workflows.system_task import SystemTaskWorkflow
+from orchestrator.workflows.worker_slots import under_way_first_tuner
 
 # Deterministic helpers of the workflows, with no state of their own (dataclasses, pure rules,
 # retry policies, search-attribute keys): imported once per process instead of once per workflow
@@ -47,14 +48,15 @@ def build_workflow_worker(
 ) -> Worker:
     """The workflows' worker, with the activities beside them when given. One worker for both
     lets the server hand a workflow's activity straight back with the workflow task's answer
-    (eager activity dispatch) instead of through the task queue: a round trip less per step."""
+    (eager activity dispatch) instead of through the task queue: a round trip less per step.
+    Requests under way are served before new ones are admitted (worker_slots)."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
         activities=list(activities),
         workflow_runner=sandboxed_runner(),
-        max_concurrent_activities=max_concurrent_activities,
+        tuner=under_way_first_tuner(max_concurrent_activities or 100),
     )
 
 

@@ -131,17 +131,22 @@ async def test_api_keys_never_reach_the_ledger_the_history_the_logs_or_the_trace
     ]:
         if path.is_file() and any(k in path.read_text(errors="replace") for k in keys):
             found.append(str(path))
-    for system in ("invoicing_tool", "email_marketing_tool"):
-        handle = stack.client.get_workflow_handle(f"privacy-request-{request['request_id']}/system/{system}")
-        history = await handle.fetch_history()
-        for event in history.events:
-            for attributes, field in (
-                (event.workflow_execution_started_event_attributes, "input"),
-                (event.activity_task_scheduled_event_attributes, "input"),
-                (event.activity_task_completed_event_attributes, "result"),
-            ):
-                payloads = getattr(attributes, field).payloads
-                if payloads:
-                    decoded = json.dumps(await stack.client.data_converter.decode(payloads), default=str)
-                    found += [f"temporal:{system}" for k in keys if k in decoded]
+    # Systems answering in the call are acted on by the request's own workflow: its history holds
+    # their tasks and answers (issue 13).
+    handle = stack.client.get_workflow_handle(f"privacy-request-{request['request_id']}")
+    history = await handle.fetch_history()
+    acted: set[str] = set()
+    tools = {"invoicing_tool", "email_marketing_tool"}
+    for event in history.events:
+        for attributes, field in (
+            (event.workflow_execution_started_event_attributes, "input"),
+            (event.activity_task_scheduled_event_attributes, "input"),
+            (event.activity_task_completed_event_attributes, "result"),
+        ):
+            payloads = getattr(attributes, field).payloads
+            if payloads:
+                decoded = json.dumps(await stack.client.data_converter.decode(payloads), default=str)
+                found += [f"temporal:{event.event_id}" for k in keys if k in decoded]
+                acted |= {system for system in tools if system in decoded}
+    assert acted == tools, "their tasks are in the request's history"
     assert found == [], f"an API key leaked into {found}"
