@@ -139,6 +139,12 @@ class Stack:
             # worker hosting the workflow has a free slot (one worker runs both: serve.py).
             "--dynamic-config-value",
             "system.enableActivityEagerExecution=true",
+            # One partition per task queue: a backlog is served in arrival (and priority) order,
+            # where four partitions picked at random shuffled a burst (one worker needs no more).
+            "--dynamic-config-value",
+            "matching.numTaskqueueReadPartitions=1",
+            "--dynamic-config-value",
+            "matching.numTaskqueueWritePartitions=1",
         ]
         for name, kind in self.search_attributes.items():
             argv += ["--search-attribute", f"{name}={kind}"]

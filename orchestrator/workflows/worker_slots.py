@@ -76,7 +76,7 @@ class UnderWayFirst(CustomSlotSupplier):
 
 
 def under_way_first_tuner(
-    max_concurrent_activities: int, total: int = 100, new_at_once: int = 2
+    max_concurrent_activities: int, total: int = 100, new_at_once: int = 1
 ) -> WorkerTuner:
     """The worker's tuner: workflow tasks as ``UnderWayFirst``, activities ``max_concurrent_activities``."""
     return WorkerTuner.create_composite(
