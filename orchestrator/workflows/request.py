@@ -53,6 +53,24 @@ with workflow.unsafe.imports_passed_through():
 # The command sequence changed: a child that ends without an answer is recorded failed and
 # waits for an operator, instead of failing the whole request (histories before: unchanged).
 CHILD_LOST_PATCH = "request-child-lost-waits-for-retry"
+# The command sequence changed: the ledger's short steps are local activities (markers in the
+# history instead of scheduled activities). Histories recorded before keep scheduling them.
+LOCAL_LEDGER_PATCH = "request-ledger-steps-local"
+# Reads and writes of our own ledger (and the request event they publish), milliseconds each:
+# worth neither a task queue round trip nor a workflow task of their own (issue 13). Steps that
+# reach other systems (connectors, transfers, reports) stay ordinary activities.
+LEDGER_STEPS = frozenset(
+    {
+        definitions.record_request_status,
+        definitions.acknowledge_receipt,
+        definitions.find_duplicate,
+        definitions.legal_holds_for,
+        definitions.count_previous_copies,
+        definitions.record_system_outcome,
+        definitions.discard_identity_document,
+        definitions.purge_subject_copies,
+    }
+)
 A = TypeVar("A")
 R = TypeVar("R")
 
@@ -317,15 +335,22 @@ class RequestWorkflow(OperatorUpdates, LostSystems, DirectSystems, IdentityCheck
         )
 
     async def _activity(self, stub: Callable[[A], Awaitable[R]], argument: A) -> R:
-        """Our own ledger and Kafka: retried until they are back. The further along the request,
-        the sooner its step runs under a burst (fairness)."""
-        done = await workflow.execute_activity(
-            stub,
-            argument,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=LEDGER_RETRY,
-            priority=priority_after(self._steps_done),
-        )
+        """Our own ledger and Kafka: retried until they are back. The ledger's short steps run as
+        local activities, in the worker running this workflow, within its workflow task: no task
+        queue, no workflow task of their own. Other steps: the further along the request, the
+        sooner its step runs under a burst (fairness)."""
+        if stub in LEDGER_STEPS and workflow.patched(LOCAL_LEDGER_PATCH):
+            done: R = await workflow.execute_local_activity(
+                stub, argument, start_to_close_timeout=timedelta(seconds=30), retry_policy=LEDGER_RETRY
+            )
+        else:
+            done = await workflow.execute_activity(
+                stub,
+                argument,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=LEDGER_RETRY,
+                priority=priority_after(self._steps_done),
+            )
         self._steps_done += 1
         return done
 

@@ -58,6 +58,7 @@ from tests.workflows.support import (
 )
 from workers.activities import definitions
 from workers.messages.consent import BatchConfirmation, ConsentBatch, SystemShare
+from workers.messages.requests import LegalHold
 from workers.messages.retention import LedgerRetentionInput, RetentionRule, SweepInput, SweepResult
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -195,6 +196,26 @@ async def erasure_on_systems_answering_now(harness: Harness) -> None:
     await result(harness.client.get_workflow_handle(retention_workflow_id(request.request_id, "calls")))
 
 
+async def erasure_held_with_local_ledger_steps(harness: Harness) -> None:
+    """The ledger's short steps as local activities: a legal hold read, waited on and released,
+    statuses recorded, a system answering in the call and one answering later."""
+    acts = harness.activities
+    acts.holds = [LegalHold("hold-1", "pending litigation", "dpo@test", now().isoformat())]
+    acts.systems["warehouse"] = SystemScript("pending")
+    request = request_input("erasure", ("crm", "warehouse"))
+    request.steps[0].answers_later = False
+    handle = await harness.start_request(request)
+    await eventually(lambda: any("on_hold" in c.flags for c in acts.args(definitions.record_request_status)))
+    await settle(handle)
+    acts.holds = []
+    await handle.signal(RequestWorkflow.hold_released)
+    warehouse = harness.client.get_workflow_handle(system_workflow_id(request.request_id, "warehouse"))
+    await eventually(lambda: len(acts.args(definitions.apply_system_action)) == 2)
+    await settle(warehouse)
+    await warehouse.signal(SystemTaskWorkflow.confirm, ConfirmationSignal("erased", now().isoformat()))
+    await result(handle)
+
+
 SCENARIOS: list[Scenario] = [
     erasure_with_late_answer_and_retention,
     access_after_verification,
@@ -203,6 +224,7 @@ SCENARIOS: list[Scenario] = [
     consent_batch,
     retention_sweep,
     erasure_on_systems_answering_now,
+    erasure_held_with_local_ledger_steps,
 ]
 
 
