@@ -63,7 +63,9 @@ def user_verification_until(pack: PolicyPack, received: datetime) -> datetime:
     """Until when the person may verify (``identity.user_verification_within``, default 14 days);
     after that the request is denied for insufficient verification."""
     rule = pack.document.get("identity") or {}
-    return add_iso_period(received, str(rule.get("user_verification_within") or DEFAULT_USER_VERIFICATION_WITHIN))
+    return add_iso_period(
+        received, str(rule.get("user_verification_within") or DEFAULT_USER_VERIFICATION_WITHIN)
+    )
 
 
 def second_factor_required(pack: PolicyPack) -> bool:

@@ -372,7 +372,7 @@ async def test_verify_refused_when_not_awaiting_verification(harness: Harness) -
 
 # A person asked to verify with the controller (DRP need_user_verification) has until a time.
 USER_VERIFICATION = {
-    "verification_reason": "the person must verify their identity with the controller (the agent did not verify: email)"
+    "verification_reason": "the person must verify their identity with the controller (not verified: email)"
 }
 
 
@@ -386,7 +386,9 @@ async def test_a_person_who_never_verifies_is_denied_when_the_window_lapses(harn
     assert outcome.status == "rejected"
     assert statuses(acts) == ["awaiting_verification", "rejected"]
     reason = acts.args(definitions.record_request_status)[-1].reason or ""
-    assert reason.startswith("identity not verified: the person did not complete the identity verification by")
+    assert reason.startswith(
+        "identity not verified: the person did not complete the identity verification by"
+    )
     assert not systems_acted(acts)
     decided = (await state(handle)).verification
     assert decided is not None and decided.decision == "deny" and decided.actor.startswith("policy")
