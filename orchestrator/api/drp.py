@@ -156,12 +156,13 @@ class DrpGateway:
                 )
             details["purposes"] = list(gpc["purposes"])
         pack = self._packs.get(tenant)
-        unverified = identities_to_verify(pack, subject, verified) if pack is not None else []
+        kind = EXERCISES[exercise]
+        unverified = identities_to_verify(pack, kind, subject, verified) if pack is not None else []
         now = datetime.now(UTC)
         event = {
             "request_id": str(uuid.uuid4()),
             "tenant": tenant,
-            "type": EXERCISES[exercise],
+            "type": kind,
             "subject": subject,
             "jurisdiction": jurisdiction_of(claims, business),
             "submitted_at": now.isoformat(),

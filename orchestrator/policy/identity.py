@@ -17,6 +17,7 @@ from workers.messages.requests import SystemStep
 AGENT_CLAIMS = {"email": "email", "phone": "phone_number"}
 DEFAULT_USER_VERIFICATION_WITHIN = "P14D"
 USER_VERIFICATION_REASON = "the person must verify their identity with the controller"
+UNVERIFIED_REQUEST_TYPES = frozenset({"consent_withdrawal"})
 
 
 def verification_reason(pack: PolicyPack, verification: dict[str, Any]) -> str | None:
@@ -49,11 +50,17 @@ def verification_reason(pack: PolicyPack, verification: dict[str, Any]) -> str |
     return "; ".join(reasons) or None
 
 
-def identities_to_verify(pack: PolicyPack, subject: dict[str, str], agent_verified: list[str]) -> list[str]:
+def identities_to_verify(
+    pack: PolicyPack, request_type: str, subject: dict[str, str], agent_verified: list[str]
+) -> list[str]:
     """The identities given that the tenant's rule (``identity.agent_verified``) wants an
     authorised agent to have verified itself and this agent did not: the person then verifies
     them with the controller. An identity the rule names but the request does not carry is not
-    asked for (the agent sends what it has; a request without any is refused at the door)."""
+    asked for (the agent sends what it has; a request without any is refused at the door). An
+    opt-out (consent withdrawal) is never held for the person's verification: it need not be a
+    verifiable request (CCPA regulations §7026(d))."""
+    if request_type in UNVERIFIED_REQUEST_TYPES:
+        return []
     rule = pack.document.get("identity") or {}
     wanted = [kind for kind in rule.get("agent_verified") or [] if kind in subject]
     return [kind for kind in wanted if AGENT_CLAIMS.get(kind, kind) not in agent_verified]

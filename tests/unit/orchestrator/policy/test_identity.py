@@ -38,12 +38,11 @@ def test_an_agent_below_the_tenants_rule_leaves_the_person_to_verify_within_the_
     }
     strict = type(pack)(**{**vars(pack), "document": {**pack.document, "identity": rule}})
     subject = {"email": "ada@example.org", "phone": "+32 470 00 00 01"}
-    assert identities_to_verify(strict, subject, ["email", "phone_number"]) == []
-    assert identities_to_verify(strict, subject, ["email"]) == ["phone"]
-    assert identities_to_verify(strict, {"email": "ada@example.org"}, []) == ["email"]  # phone not sent
-    assert identities_to_verify(pack, subject, []) == [], (
-        "no rule: the agent's word (and the operator) suffice"
-    )
+    assert identities_to_verify(strict, "access", subject, ["email", "phone_number"]) == []
+    assert identities_to_verify(strict, "erasure", subject, ["email"]) == ["phone"]
+    assert identities_to_verify(strict, "access", {"email": "ada@example.org"}, []) == ["email"]  # no phone
+    assert identities_to_verify(pack, "access", subject, []) == [], "no rule: the agent's word suffices"
+    assert identities_to_verify(strict, "consent_withdrawal", subject, []) == [], "an opt-out is not verified"
     now = datetime(2026, 11, 23, tzinfo=UTC)
     assert user_verification_until(strict, now) == now + timedelta(seconds=30)
     assert user_verification_until(pack, now) == now + timedelta(days=14)
