@@ -3,6 +3,9 @@
 ``up`` is idempotent (running parts are left alone), ``down`` stops only what ``up`` recorded,
 ``status`` says what runs where. ``up`` returns once each server is really ready
 (``infra.readiness``: a query answered, the namespace described, metadata answered).
+Each server runs under ``infra.keeper``, like our services: a crashed server is restarted with
+backoff, and counts as up again only once ``infra.recovery`` found it ready (and gave the
+broker back its topics); ``privacyctl status`` reports its restarts and last exit.
 Ports come from ``workers.runtime.settings`` (environment variables).
 """
 
@@ -13,8 +16,10 @@ import pwd
 import shutil
 import signal
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from infra.binaries import postgres_bindir, tansu_broker, temporal_cli
 from infra.processes import ProcessSpec, ProcessSupervisor, StackError, port_open
@@ -83,6 +88,7 @@ class Stack:
             user=user,
             stop_signal=signal.SIGINT,
             port_hint="PRIVACY_PG_PORT",
+            **self._kept_up("postgres"),
         )
 
     # -- Kafka-protocol broker --------------------------------------------------------------
@@ -104,6 +110,7 @@ class Stack:
             port=s.kafka_port,
             ready=lambda: broker_ready(s.kafka_bootstrap),
             port_hint="PRIVACY_KAFKA_PORT",
+            **self._kept_up("broker"),
         )
 
     # -- Temporal dev server ----------------------------------------------------------------
@@ -147,7 +154,24 @@ class Stack:
                 and temporal_ready(s.temporal_address, s.temporal_namespace)
             ),
             port_hint="PRIVACY_TEMPORAL_PORT",
+            **self._kept_up("temporal"),
         )
+
+    def _kept_up(self, kind: str) -> dict[str, Any]:
+        """Run under a keeper, whose recovery after a restart finds this server where we put it."""
+        s = self.settings
+        addresses = {
+            "PRIVACY_STATE_DIR": str(s.state_dir),
+            "PRIVACY_PG_HOST": s.pg_host, "PRIVACY_PG_PORT": str(s.pg_port), "PRIVACY_PG_USER": s.pg_user,
+            "PRIVACY_KAFKA_HOST": s.kafka_host, "PRIVACY_KAFKA_PORT": str(s.kafka_port),
+            "PRIVACY_TEMPORAL_HOST": s.temporal_host, "PRIVACY_TEMPORAL_PORT": str(s.temporal_port),
+            "PRIVACY_TEMPORAL_NAMESPACE": s.temporal_namespace,
+        }  # fmt: skip
+        return {
+            "keep_up": True,
+            "after_restart": [sys.executable, "-m", "infra.recovery", kind],
+            "env": addresses,
+        }
 
 
 def _statement_statistics(bindir: Path) -> list[str]:
