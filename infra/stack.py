@@ -5,7 +5,10 @@
 (``infra.readiness``: a query answered, the namespace described, metadata answered).
 Each server runs under ``infra.keeper``, like our services: a crashed server is restarted with
 backoff, and counts as up again only once ``infra.recovery`` found it ready (and gave the
-broker back its topics); ``privacyctl status`` reports its restarts and last exit.
+broker back its topics); ``privacyctl status`` reports its restarts and last exit. A killed
+postmaster leaves its ``postmaster.pid``, which PostgreSQL itself finds stale and replaces, and
+backends that may hold its shared memory a moment longer: the restart then fails ("pre-existing
+shared memory block is still in use") and the keeper's backoff tries again once they are gone.
 Ports come from ``workers.runtime.settings`` (environment variables).
 """
 

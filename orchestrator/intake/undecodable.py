@@ -165,7 +165,9 @@ class _GuardedRecords:
                 raise CorruptRecordException("invalid CRC")
             return _DecodedBatch(batch, list(batch))
         except Exception as exc:  # noqa: BLE001 - whatever the decoder raises, the batch is lost
-            return self._skip(batch.base_offset, batch.next_offset - 1, exc)
+            last = batch.next_offset - 1
+            # A legacy (v0/v1) message set knows only its wrapper's offset, the last one.
+            return self._skip(getattr(batch, "base_offset", last), last, exc)
 
     def _skip(self, first_offset: int, last_offset: int, exc: Exception) -> _PlaceholderBatch:
         _remember(SkippedBatch(self._topic, self._partition, first_offset, last_offset, type(exc).__name__))

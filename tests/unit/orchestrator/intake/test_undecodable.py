@@ -8,6 +8,7 @@ import pytest
 from aiokafka import TopicPartition
 from aiokafka.consumer import fetcher
 from aiokafka.consumer.fetcher import READ_UNCOMMITTED
+from aiokafka.record.legacy_records import LegacyRecordBatchBuilder
 from aiokafka.record.memory_records import MemoryRecords
 
 from orchestrator.intake.undecodable import (
@@ -19,6 +20,7 @@ from orchestrator.intake.undecodable import (
 from tests.record_batches import CORRUPTIONS, record_batch
 
 TP = TopicPartition("privacy.requests.v1", 2)
+LEGACY_CRC_AT = 12  # offset int64, size int32, then the message's crc
 
 
 def fetched(corruption: str) -> MemoryRecords:
@@ -67,3 +69,23 @@ def test_the_guard_is_installed_once_for_every_consumer_of_the_process():
     guard_fetched_batches()
     guard_fetched_batches()
     assert fetcher.PartitionRecords is _GuardedPartitionRecords
+
+
+def legacy_message(offset: int, value: bytes, bad_crc: bool = False) -> bytes:
+    builder = LegacyRecordBatchBuilder(magic=1, compression_type=0, batch_size=1 << 20)
+    builder.append(offset, timestamp=None, key=None, value=value)
+    message = bytearray(builder.build())
+    if bad_crc:
+        message[LEGACY_CRC_AT] ^= 1
+    return bytes(message)
+
+
+def test_a_legacy_message_with_a_bad_crc_is_skipped_at_its_own_offset():
+    """Message format v1 (old producers) has no batch header: the wrapper's offset is all there is."""
+    memory = MemoryRecords(
+        legacy_message(10, b"a") + legacy_message(11, b"x", bad_crc=True) + legacy_message(12, b"c")
+    )
+    assert drain(_GuardedPartitionRecords, memory) == [(10, b"a"), (11, b""), (12, b"c")]
+    batch = skipped_batch(TP.topic, TP.partition, 11)
+    assert batch is not None and (batch.first_offset, batch.last_offset) == (11, 11)
+    forget(batch)
