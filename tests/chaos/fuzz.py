@@ -140,6 +140,7 @@ async def main(schema_events: int, mutations: int, good_count: int, timeout: flo
     from infra.launch import launch, shut_down
     from infra.processes import ProcessSupervisor
     from infra.services import SERVICES
+    from infra.stack import INFRA_PARTS
     from orchestrator.cli.demo import rights_request
     from orchestrator.workflows.search import REGISTRATION
     from schemas import DLQ_TOPIC
@@ -224,7 +225,7 @@ async def main(schema_events: int, mutations: int, good_count: int, timeout: flo
         lost = [w for w in open_inputs if w[2] < offsets.get((w[0], w[1]), 0)]
         wedged = [w for w in open_inputs if w not in lost]
         supervisor = ProcessSupervisor(settings.state_dir)
-        dead = [name for name in SERVICES if supervisor.pid(name) is None]
+        dead = [name for name in (*INFRA_PARTS, *SERVICES) if supervisor.pid(name) is None]
         reasons = Counter(f.removeprefix("dlq:") for f in fate.values() if f.startswith("dlq:"))
         fuzz = {w: f for w, f in fate.items() if sent[w][0] != "good"}
         result = {

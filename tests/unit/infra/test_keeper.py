@@ -120,9 +120,13 @@ def test_after_a_restart_the_server_counts_as_up_only_once_its_recovery_succeede
         _eventually(lambda: state() == "running", "the recovered server to count as running")
         kept = read_status(status)
         assert kept is not None and (kept.restarts, kept.last_exit) == (1, 7)
-    finally:
-        os.killpg(keeper.pid, signal.SIGTERM)
+        os.killpg(keeper.pid, signal.SIGINT)  # how the stack stops PostgreSQL (fast shutdown)
         assert keeper.wait(timeout=30) == 0
+        final = read_status(status)
+        assert final is not None and final.state == "stopped" and final.restarts == 1
+    finally:
+        if keeper.poll() is None:
+            os.killpg(keeper.pid, signal.SIGKILL)
 
 
 def test_a_server_that_does_not_recover_after_a_restart_counts_as_crashed(tmp_path):
