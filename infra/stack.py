@@ -22,7 +22,6 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from infra.binaries import postgres_bindir, tansu_broker, temporal_cli
 from infra.processes import ProcessSpec, ProcessSupervisor, StackError, port_open
@@ -91,7 +90,9 @@ class Stack:
             user=user,
             stop_signal=signal.SIGINT,
             port_hint="PRIVACY_PG_PORT",
-            **self._kept_up("postgres"),
+            keep_up=True,
+            after_restart=[sys.executable, "-m", "infra.recovery", "postgres"],
+            env=self._addresses(),
         )
 
     # -- Kafka-protocol broker --------------------------------------------------------------
@@ -113,7 +114,9 @@ class Stack:
             port=s.kafka_port,
             ready=lambda: broker_ready(s.kafka_bootstrap),
             port_hint="PRIVACY_KAFKA_PORT",
-            **self._kept_up("broker"),
+            keep_up=True,
+            after_restart=[sys.executable, "-m", "infra.recovery", "broker"],
+            env=self._addresses(),
         )
 
     # -- Temporal dev server ----------------------------------------------------------------
@@ -157,24 +160,21 @@ class Stack:
                 and temporal_ready(s.temporal_address, s.temporal_namespace)
             ),
             port_hint="PRIVACY_TEMPORAL_PORT",
-            **self._kept_up("temporal"),
+            keep_up=True,
+            after_restart=[sys.executable, "-m", "infra.recovery", "temporal"],
+            env=self._addresses(),
         )
 
-    def _kept_up(self, kind: str) -> dict[str, Any]:
-        """Run under a keeper, whose recovery after a restart finds this server where we put it."""
+    def _addresses(self) -> dict[str, str]:
+        """The stack's addresses, for the keeper's recovery (infra.recovery) after a restart."""
         s = self.settings
-        addresses = {
+        return {
             "PRIVACY_STATE_DIR": str(s.state_dir),
             "PRIVACY_PG_HOST": s.pg_host, "PRIVACY_PG_PORT": str(s.pg_port), "PRIVACY_PG_USER": s.pg_user,
             "PRIVACY_KAFKA_HOST": s.kafka_host, "PRIVACY_KAFKA_PORT": str(s.kafka_port),
             "PRIVACY_TEMPORAL_HOST": s.temporal_host, "PRIVACY_TEMPORAL_PORT": str(s.temporal_port),
             "PRIVACY_TEMPORAL_NAMESPACE": s.temporal_namespace,
         }  # fmt: skip
-        return {
-            "keep_up": True,
-            "after_restart": [sys.executable, "-m", "infra.recovery", kind],
-            "env": addresses,
-        }
 
 
 def _statement_statistics(bindir: Path) -> list[str]:
