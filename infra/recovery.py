@@ -7,7 +7,7 @@ It waits for real readiness (``infra.readiness``: a query answered, the namespac
 metadata answered), then restores what the restart lost: Tansu keeps topics in memory, so a
 restarted broker gets the contract's topics again, with their partitions. Exit 0 once done, 1
 when the server is still not ready after ``PRIVACY_RECOVERY_SECONDS`` (default 90): the keeper
-counts that as a crash.
+counts that as a crash. Exits with os._exit (temporalio sdk-python #300).
 """
 
 from __future__ import annotations
@@ -59,4 +59,10 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    code = main(sys.argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The Temporal readiness check used the Temporal client: a normal exit can then crash while
+    # the interpreter finalises (temporalio sdk-python #300), which the keeper would take for
+    # a failed recovery.
+    os._exit(code)
