@@ -6,7 +6,9 @@ near the end (issue 13: p50 publish→closed ≈ the burst's wall time). Tempora
 priority (``priority_key`` 1 = first … ``LEVELS`` = last; the dev server and Temporal ≥ 1.28 honour
 it, no configuration) lets a request's later steps cut in front of other requests' earlier ones:
 the more steps a request has done, the sooner its next one runs, so requests finish roughly in
-the order they arrived, and the total work — hence throughput — is unchanged.
+the order they arrived, and the total work — hence throughput — is unchanged. It orders a backlog
+of activity tasks on the server (several workers, slow systems); with one worker that has free
+activity slots none forms, and the order comes from the worker's own slots (``worker_slots``).
 """
 
 from __future__ import annotations
