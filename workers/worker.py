@@ -1,4 +1,9 @@
-"""Wiring of the activity worker: ledger, Kafka publisher, connectors, registered activities."""
+"""Wiring of the activities: ledger, Kafka publisher, connectors, each activity bound to them.
+
+They run beside the workflows in one Temporal worker (``orchestrator/cli/serve.py``): the ledger's
+short steps are local activities of the request workflow, and a workflow's next activity can be
+handed back eagerly with its workflow task's answer.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,6 @@ import inspect
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Any
-
-from temporalio.client import Client
-from temporalio.worker import Worker
 
 from workers.activities.consent import ConsentActivities
 from workers.activities.definitions import IMPLEMENTS
@@ -40,19 +42,9 @@ def activities_of(*holders: object) -> list[Callable[..., Any]]:
     return found
 
 
-async def build_activity_worker(client: Client, settings: Settings, stack: AsyncExitStack) -> Worker:
-    """An activity-only worker on the request task queue; resources close with ``stack``."""
-    return Worker(
-        client,
-        task_queue=settings.task_queue,
-        activities=await activity_implementations(settings, stack),
-        max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
-    )
-
-
 async def activity_implementations(settings: Settings, stack: AsyncExitStack) -> list[Callable[..., Any]]:
     """Every activity, bound to its dependencies (ledger, Kafka publisher, connectors), which
-    close with ``stack``: for a worker of their own, or beside the workflows in one worker."""
+    close with ``stack``."""
     codec = codec_from_environment(settings.state_dir)
     keys = secret_keys(settings.state_dir)
     ledger = await Ledger.connect(settings.pg_dsn(), sealer=codec)
