@@ -15,6 +15,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -23,6 +24,7 @@ from faust.contrib.opentelemetry import setup_opentelemetry
 
 from orchestrator.intake.admission import admit_request, dlq_key, dlq_record
 from orchestrator.intake.consent import admit_consent, group_changes
+from orchestrator.intake.consent_reader import ConsentReader, ConsentRecord
 from orchestrator.intake.failures import DependencyUnavailable, is_transient, retry_transient
 from orchestrator.intake.router import IntakeRouter
 from orchestrator.policy.packs import PolicyPack, load_packs
@@ -46,6 +48,15 @@ from workers.runtime.temporal_client import connect
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Where:
+    """Where an input event was read: what its DLQ record names."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
 class IntakeContext:
     """Connections the agents share, opened once when the first event arrives."""
 
@@ -53,6 +64,7 @@ class IntakeContext:
         self.settings = settings
         self.packs = packs
         self.ref_key = secret_keys(settings.state_dir).subject_ref
+        self.consent_refusals: dict[tuple[str, tuple[str, ...]], str | None] = {}  # admit_consent's memo
         self._router: IntakeRouter | None = None
         self._lock = asyncio.Lock()
 
@@ -73,7 +85,11 @@ class IntakeContext:
         return await retry_transient(what, action, self.settings.intake_retry_seconds)
 
 
-def as_violation(exc: Exception, event: faust.types.EventT) -> ContractViolation:
+def where_read(event: faust.types.EventT) -> Where:
+    return Where(event.message.topic, event.message.partition, event.message.offset)
+
+
+def as_violation(exc: Exception, where: Where) -> ContractViolation:
     """The DLQ reason for an event that failed: its own (data) or a dependency that stayed down."""
     if isinstance(exc, ContractViolation):
         return exc
@@ -81,8 +97,8 @@ def as_violation(exc: Exception, event: faust.types.EventT) -> ContractViolation
         return ContractViolation("dependency_unavailable", str(exc))
     # Type only in the log: an exception's text may quote the event, and logs carry no PII.
     log.error(
-        "could not process %s[%s]@%s: %s (%s)", event.message.topic, event.message.partition,
-        event.message.offset, type(exc).__name__, "transient" if is_transient(exc) else "data error",
+        "could not process %s[%s]@%s: %s (%s)", where.topic, where.partition, where.offset,
+        type(exc).__name__, "transient" if is_transient(exc) else "data error",
     )  # fmt: skip
     return ContractViolation("processing_error", f"{type(exc).__name__}: {str(exc)[:500]}")
 
@@ -110,31 +126,17 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
     requests_topic = app.topic(REQUESTS_TOPIC, value_serializer="raw", key_serializer="raw")
     confirmations_topic = app.topic(CONFIRMATIONS_TOPIC, value_serializer="raw", key_serializer="raw")
     dlq_topic = app.topic(DLQ_TOPIC, value_serializer="raw", key_serializer="raw")
-    consent_topic = app.topic(CONSENT_TOPIC, value_serializer="raw", key_serializer="raw")
-    consent_max, consent_seconds = settings.consent_window
 
-    async def reject(event: faust.types.EventT, raw: bytes, violation: ContractViolation) -> None:
-        record = dlq_record(
-            raw,
-            violation,
-            topic=event.message.topic,
-            partition=event.message.partition,
-            offset=event.message.offset,
-        )
+    async def reject(where: Where, raw: bytes, violation: ContractViolation) -> None:
+        record = dlq_record(raw, violation, topic=where.topic, partition=where.partition, offset=where.offset)
 
         async def deliver() -> None:
             fut = await dlq_topic.send(key=dlq_key(raw), value=json.dumps(record).encode())
             await fut  # delivered before the bad event is acknowledged: nothing is lost
 
         await context.retry("sending a DLQ record", deliver)
-        DLQ_RECORDS.add(1, {"topic": event.message.topic, "reason": violation.reason})
-        log.warning(
-            "rejected %s[%s]@%s: %s",
-            event.message.topic,
-            event.message.partition,
-            event.message.offset,
-            violation.reason,
-        )
+        DLQ_RECORDS.add(1, {"topic": where.topic, "reason": violation.reason})
+        log.warning("rejected %s[%s]@%s: %s", where.topic, where.partition, where.offset, violation.reason)
 
     async def handle_request(raw: bytes) -> None:
         admission = admit_request(raw, context.packs, context.ref_key)
@@ -159,7 +161,8 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
             try:
                 await handle(raw)
             except Exception as exc:  # noqa: BLE001 - a bug on one event must not stop the agent
-                await reject(event, raw, as_violation(exc, event))
+                where = where_read(event)
+                await reject(where, raw, as_violation(exc, where))
 
     @app.agent(requests_topic, concurrency=4)
     async def intake_requests(stream: faust.StreamT) -> None:
@@ -169,18 +172,26 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
     async def intake_confirmations(stream: faust.StreamT) -> None:
         await consume(stream, handle_confirmation)
 
-    async def handle_consent_window(events: list[faust.types.EventT]) -> None:
+    async def handle_consent_window(records: list[ConsentRecord]) -> None:
         """Bad changes to the DLQ; the good ones, per tenant, become one batch workflow each."""
+        try:
+            await start_consent_batches(records)
+        except Exception as exc:  # noqa: BLE001 - a bug on one window must not stop the reader
+            for record in records:
+                where = Where(record.topic, record.partition, record.offset)
+                await reject(where, record.raw, as_violation(exc, where))
+
+    async def start_consent_batches(records: list[ConsentRecord]) -> None:
         began = time.perf_counter()
         changes: list[ConsentChange] = []
-        for event in events:
-            raw = bytes(event.value or b"")
+        for record in records:
             try:
-                change = ConsentChange.from_event(decode_and_validate(CONSENT_TOPIC, raw))
-                admit_consent(change, context.packs)
+                change = ConsentChange.from_event(decode_and_validate(CONSENT_TOPIC, record.raw))
+                admit_consent(change, context.packs, context.consent_refusals)
                 changes.append(change)
             except Exception as exc:  # noqa: BLE001 - one bad change never fails its window
-                await reject(event, raw, as_violation(exc, event))
+                where = Where(record.topic, record.partition, record.offset)
+                await reject(where, record.raw, as_violation(exc, where))
         if not changes:
             return
         router = await context.retry("connecting to Temporal and PostgreSQL", context.router)
@@ -192,19 +203,15 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
             )
         log.info(
             "consent window: %d change(s), %d rejected; validated in %.0f ms, batches started in %.0f ms",
-            len(changes), len(events) - len(changes), 1000 * (validated - began),
+            len(changes), len(records) - len(changes), 1000 * (validated - began),
             1000 * (time.perf_counter() - validated),
         )  # fmt: skip
 
-    @app.agent(consent_topic, concurrency=2)
-    async def intake_consent(stream: faust.StreamT) -> None:
-        # A short window of changes at a time (faust acknowledges them once the batch started).
-        async for events in stream.take_events(consent_max, within=consent_seconds):  # type: ignore[attr-defined]
-            try:
-                await handle_consent_window(list(events))
-            except Exception as exc:  # noqa: BLE001 - a bug on one window must not stop the agent
-                for event in events:
-                    await reject(event, bytes(event.value or b""), as_violation(exc, event))
+    # Consent changes are read in windows off a plain consumer, not by a faust agent (why:
+    # consent_reader.py); the task runs as long as the app, and faust cancels it on shutdown.
+    @app.task
+    async def read_consent() -> None:
+        await ConsentReader(settings, handle_consent_window).run()
 
     return app
 

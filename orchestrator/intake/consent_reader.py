@@ -1,0 +1,139 @@
+"""privacy.consent.v1 read a window at a time straight off a Kafka consumer, beside the faust agents.
+
+Why not a faust agent: faust hands its stream over one event at a time (an event object, the
+sensors, an acknowledgement each), which capped this topic at ~9,000 changes/s on the bench
+machine before any of our work, most of a core. Consent changes need no per-event routing:
+they are grouped into windows anyway. So the intake reads them as the consumer fetched them
+(``getmany``), up to ``PRIVACY_CONSENT_BATCH_MAX`` changes or ``PRIVACY_CONSENT_WINDOW_SECONDS``
+after the first one, and commits a window's offsets only once every change in it is in a
+started batch workflow or in the DLQ: the same at-least-once rule as the agents. A window
+delivered again (a crash before the commit, a rebalance) is harmless: changes and evidence
+are keyed by event id.
+
+The reader has its own consumer group (``consent_group``): faust's group speaks faust's own
+partition assignor, which a plain consumer cannot join. More intake replicas share the
+topic's partitions through this group as they share the others through faust's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from schemas import CONSENT_TOPIC
+from workers.runtime.settings import Settings
+
+log = logging.getLogger(__name__)
+
+FIRST_WAIT_MS = 1000  # how long one idle fetch waits for the first change of a window
+
+
+def consent_group(settings: Settings) -> str:
+    """The consumer group whose committed offsets say which consent changes were handled."""
+    return f"{settings.intake_app_id}-consent"
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """One record of privacy.consent.v1 and where it was read (for the DLQ's partition/offset)."""
+
+    raw: bytes
+    topic: str
+    partition: int
+    offset: int
+
+
+WindowHandler = Callable[[list[ConsentRecord]], Awaitable[None]]
+
+
+class ConsentReader:
+    """Reads windows of consent changes and hands each to ``handle``, then commits it."""
+
+    def __init__(self, settings: Settings, handle: WindowHandler) -> None:
+        self._settings = settings
+        self._handle = handle
+        self._max, self._seconds = settings.consent_window
+
+    async def run(self) -> None:
+        """Until cancelled: read a window, have it handled, commit. ``handle`` never raises for
+        one bad change (it sends it to the DLQ); if it raises, the window is not committed and
+        the consumer is re-positioned, so the changes come again."""
+        consumer = AIOKafkaConsumer(
+            CONSENT_TOPIC,
+            bootstrap_servers=self._settings.kafka_bootstrap,
+            group_id=consent_group(self._settings),
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            # The same liveness as the faust group (app.py): a dead intake's partitions move in 10 s.
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=2_000,
+            max_partition_fetch_bytes=4 << 20,
+            fetch_max_bytes=16 << 20,
+        )
+        await self._start(consumer)
+        try:
+            while True:
+                window = await self.window(consumer)
+                if not window:
+                    continue
+                try:
+                    await self._handle(window)
+                except Exception:  # noqa: BLE001 - a window that failed is read again, not lost
+                    log.exception("consent window of %d change(s) failed; reading it again", len(window))
+                    await self._rewind(consumer)
+                    continue
+                await self._commit(consumer)
+        finally:
+            await consumer.stop()
+
+    async def window(self, consumer: AIOKafkaConsumer) -> list[ConsentRecord]:
+        """Up to ``max`` changes: whatever is fetched already, then more until ``seconds`` after
+        the first change; empty when nothing came within ``FIRST_WAIT_MS``."""
+        records: list[ConsentRecord] = []
+        loop = asyncio.get_running_loop()
+        deadline = None
+        while len(records) < self._max:
+            wait_ms = FIRST_WAIT_MS if deadline is None else int(max(0.0, deadline - loop.time()) * 1000)
+            fetched = await consumer.getmany(timeout_ms=wait_ms, max_records=self._max - len(records))
+            for batch in fetched.values():
+                records.extend(ConsentRecord(r.value or b"", r.topic, r.partition, r.offset) for r in batch)
+            if not records:
+                return records
+            if deadline is None:
+                deadline = loop.time() + self._seconds
+            elif loop.time() >= deadline:
+                break
+        return records
+
+    async def _start(self, consumer: AIOKafkaConsumer) -> None:
+        for attempt in range(60):  # the broker may still be starting with the stack
+            try:
+                await consumer.start()
+                return
+            except KafkaError:
+                if attempt == 59:
+                    raise
+                await asyncio.sleep(0.5)
+
+    async def _commit(self, consumer: AIOKafkaConsumer) -> None:
+        try:
+            await consumer.commit()
+        except CommitFailedError:
+            # The group rebalanced while the window was handled: its partitions went to another
+            # member, which reads the uncommitted changes again (harmless: keyed by event id).
+            log.warning("consent window handled but not committed (group rebalanced)")
+
+    async def _rewind(self, consumer: AIOKafkaConsumer) -> None:
+        """Back to the last committed offsets (or the start), so a failed window is read again."""
+        for partition in consumer.assignment():
+            committed = await consumer.committed(partition)
+            if committed is None:
+                await consumer.seek_to_beginning(partition)
+            else:
+                consumer.seek(partition, committed)
+        await asyncio.sleep(1)  # a dependency that failed the window gets a moment
