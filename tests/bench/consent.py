@@ -132,22 +132,57 @@ async def consent_propagation(
         "cpu_seconds": {part: round(cpu_after[part] - cpu_before.get(part, 0.0), 2) for part in cpu_after},
         "batch_workflows_started_s": spread["started"],
         "batch_workflows_closed_s": spread["closed"],
+        "batch_activities": spread["activities"],
     }
 
 
-async def _batch_spread(settings: Any, since: float) -> dict[str, list[float]]:
-    """When the batch workflows started and closed, in seconds after the first publish."""
+async def _batch_spread(settings: Any, since: float) -> dict[str, Any]:
+    """When the batch workflows started and closed, in seconds after the first publish, and per
+    activity type how long its tasks waited on the queue (scheduled → started) and ran (started
+    → closed), from the workflows' histories: where a batch's time goes."""
+    from temporalio.api.enums.v1 import EventType
+
     from workers.runtime.temporal_client import connect
 
     client = await connect(settings)
     started, closed = [], []
+    waits: dict[str, list[float]] = {}
+    runs: dict[str, list[float]] = {}
     async for workflow in client.list_workflows("PrivacyRequestType = 'consent_batch'"):
         if workflow.start_time.timestamp() < since:
             continue
         started.append(round(workflow.start_time.timestamp() - since, 2))
         if workflow.close_time is not None:
             closed.append(round(workflow.close_time.timestamp() - since, 2))
-    return {"started": sorted(started), "closed": sorted(closed)}
+        history = await client.get_workflow_handle(workflow.id).fetch_history()
+        scheduled: dict[int, tuple[str, float]] = {}
+        began: dict[int, float] = {}
+        for event in history.events:
+            at = event.event_time.ToDatetime().timestamp()
+            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                activity_type = event.activity_task_scheduled_event_attributes.activity_type
+                scheduled[event.event_id] = (activity_type.name, at)
+            elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+                attributes = event.activity_task_started_event_attributes
+                name, queued = scheduled[attributes.scheduled_event_id]
+                waits.setdefault(name, []).append(at - queued)
+                began[attributes.scheduled_event_id] = at
+            elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+                attributes = event.activity_task_completed_event_attributes
+                name, _ = scheduled[attributes.scheduled_event_id]
+                runs.setdefault(name, []).append(at - began[attributes.scheduled_event_id])
+
+    def mean_max(values: list[float]) -> dict[str, float]:
+        return {"mean": round(sum(values) / len(values), 3), "max": round(max(values), 3)}
+
+    return {
+        "started": sorted(started),
+        "closed": sorted(closed),
+        "activities": {
+            name: {"queued_s": mean_max(waits[name]), "ran_s": mean_max(runs.get(name, [0.0]))}
+            for name in sorted(waits)
+        },
+    }
 
 
 async def consent_bench(

@@ -8,6 +8,7 @@ task by (batch, system), and stopping processing for a subject already stopped c
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import OrderedDict
 
@@ -69,7 +70,23 @@ class ConsentActivities:
     @implements(definitions.apply_consent_batch)
     async def apply_consent_batch(self, work: ConsentSystemBatch) -> ConsentSystemOutcome:
         """The system acts on the batch as its connector can: one statement per table, one task
-        for an asynchronous tool, or one subject at a time."""
+        for an asynchronous tool, or one subject at a time (batches started before
+        act_on_consent_batch: their evidence is recorded by a separate activity)."""
+        return await self._act(work)
+
+    @implements(definitions.act_on_consent_batch)
+    async def act_on_consent_batch(self, work: ConsentSystemBatch) -> ConsentSystemOutcome:
+        """The system acts on the batch, and a final answer's per-subject evidence is kept at
+        once: one activity instead of two, and the per-subject outcomes never travel through
+        Temporal. Run again after a crash, the system acts again (stopping what is stopped
+        changes nothing) and the evidence already kept stays as it is."""
+        outcome = await self._act(work)
+        if outcome.outcome == "pending":
+            return outcome
+        await self.record_consent_outcome(outcome)
+        return dataclasses.replace(outcome, entry_indexes=[], per_entry=[], recorded=True)
+
+    async def _act(self, work: ConsentSystemBatch) -> ConsentSystemOutcome:
         entries = await self._entries(work.batch_id)
         mine = [entries[i] for i in work.entry_indexes]
         subjects = [BatchSubject(e.subject, e.occurred_at, list(e.purposes), e.due_at) for e in mine]

@@ -23,20 +23,32 @@ class ConsentStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def keep_batch(self, batch_id: str, tenant: str, changes: int, key_id: str, sealed: bytes) -> None:
-        """The batch's changes, encrypted, before its workflow starts (the same batch twice: once)."""
-        await self._pool.execute(
-            """
-            INSERT INTO consent_batches (batch_id, tenant, changes, key_id, sealed)
-            VALUES ($1, $2, $3, $4, $5)
-            ON CONFLICT DO NOTHING
-            """,
-            batch_id,
-            tenant,
-            changes,
-            key_id,
-            sealed,
-        )
+    async def keep_batch(
+        self,
+        batch_id: str,
+        tenant: str,
+        changes: int,
+        key_id: str,
+        sealed: bytes,
+        entries: list[Any] | None = None,
+    ) -> None:
+        """The batch's changes, encrypted, before its workflow starts (the same batch twice: once);
+        with ``entries``, each change and the suppression list too, in the same transaction."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                """
+                INSERT INTO consent_batches (batch_id, tenant, changes, key_id, sealed)
+                VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT DO NOTHING
+                """,
+                batch_id,
+                tenant,
+                changes,
+                key_id,
+                sealed,
+            )
+            if entries is not None:
+                await _record_changes(conn, tenant, batch_id, entries)
 
     async def sealed_batch(self, batch_id: str) -> tuple[str, bytes] | None:
         row = await self._pool.fetchrow(
@@ -58,69 +70,8 @@ class ConsentStore:
 
     async def record_changes(self, tenant: str, batch_id: str, entries: list[Any]) -> None:
         """Keep every change and bring the suppression list up to date, in one transaction."""
-        withdrawn: dict[tuple[str, str], tuple[datetime, str]] = {}
-        granted: dict[tuple[str, str], datetime] = {}
-        for entry in entries:
-            at = _time(entry.occurred_at)
-            for ref in entry.subject_refs:
-                for purpose in entry.purposes:
-                    key = (ref, purpose)
-                    if entry.action == "withdraw":
-                        if key not in withdrawn or withdrawn[key][0] < at:
-                            withdrawn[key] = (at, entry.event_id)
-                    elif key not in granted or granted[key] < at:
-                        granted[key] = at
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                """
-                INSERT INTO consent_events
-                       (event_id, tenant, batch_id, subject_refs, purposes, action, occurred_at)
-                SELECT e.event_id, $1, $2, string_to_array(e.refs, ','), string_to_array(e.purposes, ','),
-                       e.action, e.occurred_at
-                  FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
-                       AS e(event_id, refs, purposes, action, occurred_at)
-                ON CONFLICT (event_id) DO NOTHING
-                """,
-                tenant,
-                batch_id,
-                [e.event_id for e in entries],
-                [",".join(e.subject_refs) for e in entries],
-                [",".join(e.purposes) for e in entries],
-                [e.action for e in entries],
-                [_time(e.occurred_at) for e in entries],
-            )
-            if withdrawn:
-                keys = list(withdrawn)
-                await conn.execute(
-                    """
-                    INSERT INTO suppressions (tenant, subject_ref, purpose, since, event_id)
-                    SELECT $1, s.ref, s.purpose, s.since, s.event_id
-                      FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::text[])
-                           AS s(ref, purpose, since, event_id)
-                    ON CONFLICT (tenant, subject_ref, purpose) DO UPDATE
-                       SET since = EXCLUDED.since, event_id = EXCLUDED.event_id
-                     WHERE suppressions.since < EXCLUDED.since
-                    """,
-                    tenant,
-                    [k[0] for k in keys],
-                    [k[1] for k in keys],
-                    [withdrawn[k][0] for k in keys],
-                    [withdrawn[k][1] for k in keys],
-                )
-            if granted:
-                keys = list(granted)
-                await conn.execute(
-                    """
-                    DELETE FROM suppressions s
-                     USING unnest($2::text[], $3::text[], $4::timestamptz[]) AS g(ref, purpose, at)
-                     WHERE s.tenant = $1 AND s.subject_ref = g.ref AND s.purpose = g.purpose
-                       AND s.since < g.at
-                    """,
-                    tenant,
-                    [k[0] for k in keys],
-                    [k[1] for k in keys],
-                    [granted[k] for k in keys],
-                )
+            await _record_changes(conn, tenant, batch_id, entries)
 
     async def record_outcome(
         self, batch_id: str, system: str, outcome: str, at: str, event_ids: list[str],
@@ -173,3 +124,70 @@ class ConsentStore:
             purposes,
         )
         return [{"purpose": r["purpose"], "since": r["since"].isoformat()} for r in rows]
+
+
+async def _record_changes(conn: asyncpg.Connection, tenant: str, batch_id: str, entries: list[Any]) -> None:
+    """Each change (once per event id) and the suppressions: a withdrawal in force per (subject
+    ref, purpose), the latest one winning; a later grant lifts it, an earlier one does not."""
+    withdrawn: dict[tuple[str, str], tuple[datetime, str]] = {}
+    granted: dict[tuple[str, str], datetime] = {}
+    for entry in entries:
+        at = _time(entry.occurred_at)
+        for ref in entry.subject_refs:
+            for purpose in entry.purposes:
+                key = (ref, purpose)
+                if entry.action == "withdraw":
+                    if key not in withdrawn or withdrawn[key][0] < at:
+                        withdrawn[key] = (at, entry.event_id)
+                elif key not in granted or granted[key] < at:
+                    granted[key] = at
+    await conn.execute(
+        """
+        INSERT INTO consent_events
+               (event_id, tenant, batch_id, subject_refs, purposes, action, occurred_at)
+        SELECT e.event_id, $1, $2, string_to_array(e.refs, ','), string_to_array(e.purposes, ','),
+               e.action, e.occurred_at
+          FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+               AS e(event_id, refs, purposes, action, occurred_at)
+        ON CONFLICT (event_id) DO NOTHING
+        """,
+        tenant,
+        batch_id,
+        [e.event_id for e in entries],
+        [",".join(e.subject_refs) for e in entries],
+        [",".join(e.purposes) for e in entries],
+        [e.action for e in entries],
+        [_time(e.occurred_at) for e in entries],
+    )
+    if withdrawn:
+        keys = list(withdrawn)
+        await conn.execute(
+            """
+            INSERT INTO suppressions (tenant, subject_ref, purpose, since, event_id)
+            SELECT $1, s.ref, s.purpose, s.since, s.event_id
+              FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::text[])
+                   AS s(ref, purpose, since, event_id)
+            ON CONFLICT (tenant, subject_ref, purpose) DO UPDATE
+               SET since = EXCLUDED.since, event_id = EXCLUDED.event_id
+             WHERE suppressions.since < EXCLUDED.since
+            """,
+            tenant,
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            [withdrawn[k][0] for k in keys],
+            [withdrawn[k][1] for k in keys],
+        )
+    if granted:
+        keys = list(granted)
+        await conn.execute(
+            """
+            DELETE FROM suppressions s
+             USING unnest($2::text[], $3::text[], $4::timestamptz[]) AS g(ref, purpose, at)
+             WHERE s.tenant = $1 AND s.subject_ref = g.ref AND s.purpose = g.purpose
+               AND s.since < g.at
+            """,
+            tenant,
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            [granted[k] for k in keys],
+        )
