@@ -46,6 +46,7 @@ from workers.runtime.task_ids import task_ids_from_environment
 from workers.runtime.temporal_client import connect
 
 log = logging.getLogger(__name__)
+YIELD_EVERY = 500  # consent changes validated between two turns of the event loop
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,9 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
     async def start_consent_batches(records: list[ConsentRecord]) -> None:
         began = time.perf_counter()
         changes: list[ConsentChange] = []
-        for record in records:
+        for n, record in enumerate(records):
+            if n % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)  # let the agents (confirmations) run between slices of a window
             try:
                 change = ConsentChange.from_event(decode_and_validate(CONSENT_TOPIC, record.raw))
                 admit_consent(change, context.packs, context.consent_refusals)

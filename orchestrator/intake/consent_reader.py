@@ -57,6 +57,8 @@ WindowHandler = Callable[[list[ConsentRecord]], Coroutine[Any, Any, None]]
 class ConsentReader:
     """Reads windows of consent changes and hands each to ``handle``, then commits it."""
 
+    rewind_pause = 1.0  # seconds before a failed window is read again
+
     def __init__(self, settings: Settings, handle: WindowHandler) -> None:
         self._settings = settings
         self._handle = handle
@@ -82,6 +84,13 @@ class ConsentReader:
             fetch_max_bytes=16 << 20,
         )
         await self._start(consumer)
+        try:
+            await self.serve(consumer)
+        finally:
+            await consumer.stop()
+
+    async def serve(self, consumer: AIOKafkaConsumer) -> None:
+        """The reading loop of ``run`` on a started consumer (tests give it a fake one)."""
         in_flight: deque[tuple[asyncio.Task[None], dict[TopicPartition, int]]] = deque()
         try:
             while True:
@@ -103,7 +112,6 @@ class ConsentReader:
         finally:
             for task, _ in in_flight:
                 task.cancel()
-            await consumer.stop()
 
     async def window(self, consumer: AIOKafkaConsumer) -> list[ConsentRecord]:
         """Up to ``max`` changes: whatever is fetched already, then more until ``seconds`` after
@@ -150,7 +158,7 @@ class ConsentReader:
                 await consumer.seek_to_beginning(partition)
             else:
                 consumer.seek(partition, committed)
-        await asyncio.sleep(1)  # a dependency that failed the window gets a moment
+        await asyncio.sleep(self.rewind_pause)  # a dependency that failed the window gets a moment
 
 
 def _next_offsets(window: list[ConsentRecord]) -> dict[TopicPartition, int]:

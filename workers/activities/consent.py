@@ -8,6 +8,7 @@ task by (batch, system), and stopping processing for a subject already stopped c
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections import OrderedDict
@@ -46,22 +47,31 @@ class ConsentActivities:
         self._codec = codec
         self._evidence = evidence
         self._connectors = connectors
-        self._cache: OrderedDict[str, list[ConsentEntry]] = OrderedDict()
+        self._cache: OrderedDict[str, asyncio.Future[list[ConsentEntry]]] = OrderedDict()
 
     async def _entries(self, batch_id: str) -> list[ConsentEntry]:
-        if batch_id in self._cache:
-            self._cache.move_to_end(batch_id)
-            return self._cache[batch_id]
+        """The batch's changes, read and decrypted once: the systems of a batch act at the same
+        time, so the first caller's read is shared by the others (not done once each)."""
+        if batch_id not in self._cache:
+            self._cache[batch_id] = asyncio.ensure_future(self._read(batch_id))
+            while len(self._cache) > CACHED_BATCHES:
+                self._cache.popitem(last=False)
+        self._cache.move_to_end(batch_id)
+        reading = self._cache[batch_id]
+        try:
+            return await asyncio.shield(reading)
+        except BaseException:
+            if reading.done() and self._cache.get(batch_id) is reading:
+                del self._cache[batch_id]  # a failed read is not kept: the retry reads again
+            raise
+
+    async def _read(self, batch_id: str) -> list[ConsentEntry]:
         sealed = await self._store.sealed_batch(batch_id)
         if sealed is None:
             raise ApplicationError(
                 f"consent batch {batch_id} has no changes in the ledger", non_retryable=True
             )
-        entries = entries_from_json(self._codec.unseal(sealed[0], sealed[1], batch_id))
-        self._cache[batch_id] = entries
-        while len(self._cache) > CACHED_BATCHES:
-            self._cache.popitem(last=False)
-        return entries
+        return entries_from_json(self._codec.unseal(sealed[0], sealed[1], batch_id))
 
     @implements(definitions.record_consent_batch)
     async def record_consent_batch(self, batch: ConsentBatch) -> None:
