@@ -16,6 +16,7 @@ from typing import Any
 from infra.sandbox.async_system import import_contacts
 from schemas import CONSENT_TOPIC, DLQ_TOPIC
 from tests.integration.conftest import RunningStack
+from workers.messages.consent import ConsentEntry
 
 SYSTEMS = {"crm", "marketing_list", "notify-ad-partners"}  # crm: by SQL, the others confirm on Kafka
 
@@ -161,3 +162,39 @@ async def test_bad_consent_events_go_to_the_dlq_and_good_ones_in_the_same_window
     reasons = {r["reason"] for r in rejected}
     assert reasons == {"unknown_tenant", "schema_violation", "malformed_json"}, reasons
     assert len(rejected) == 3
+
+
+async def test_changes_and_evidence_recorded_again_are_kept_once(stack: RunningStack) -> None:
+    """Bulk writes (COPY) fall back to skipping what is there when a batch comes again."""
+    store = stack.ledger.consent
+    batch_id, at = str(uuid.uuid4()), datetime.now(UTC).isoformat()
+    entries = [
+        ConsentEntry(f"again-{batch_id}-{i}", {"email": f"again-{i}@example.org"}, [f"ref-{batch_id}-{i}"],
+                     ["marketing"], "withdraw", at)
+        for i in range(3)
+    ]  # fmt: skip
+    ids = [e.event_id for e in entries]
+    await store.keep_batch(batch_id, "upjunoo", 2, "k", b"sealed", entries=entries[:2])
+    regrouped = str(uuid.uuid4())  # redelivered in another window, with a change not seen yet
+    await store.keep_batch(regrouped, "upjunoo", 3, "k", b"sealed", entries=entries)
+    assert await store.record_outcome(batch_id, "crm", "consent_withdrawn", at, ids[:2], {}, {}) == 2
+    assert await store.record_outcome(regrouped, "crm", "consent_withdrawn", at, ids, {}, {}) == 1
+
+    db = stack.settings.pg_database
+    evidence = await stack.fetch(
+        db, "SELECT event_id, batch_id::text FROM consent_evidence WHERE event_id = ANY($1)", ids
+    )
+    assert sorted((r["event_id"], r["batch_id"]) for r in evidence) == [
+        (ids[0], batch_id), (ids[1], batch_id), (ids[2], regrouped)
+    ]  # fmt: skip
+    events = await stack.fetch(
+        db, "SELECT event_id, batch_id::text FROM consent_events WHERE event_id = ANY($1)", ids
+    )
+    assert sorted((r["event_id"], r["batch_id"]) for r in events) == [
+        (ids[0], batch_id), (ids[1], batch_id), (ids[2], regrouped)
+    ]  # fmt: skip
+    refs = [ref for e in entries for ref in e.subject_refs]
+    suppressed = await stack.fetch(
+        db, "SELECT subject_ref FROM suppressions WHERE subject_ref = ANY($1)", refs
+    )
+    assert sorted(r["subject_ref"] for r in suppressed) == sorted(refs)
