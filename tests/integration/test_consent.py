@@ -198,3 +198,15 @@ async def test_changes_and_evidence_recorded_again_are_kept_once(stack: RunningS
         db, "SELECT subject_ref FROM suppressions WHERE subject_ref = ANY($1)", refs
     )
     assert sorted(r["subject_ref"] for r in suppressed) == sorted(refs)
+    when = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    later = ConsentEntry(
+        f"later-{batch_id}",
+        {"email": "again-0@example.org"},
+        entries[0].subject_refs,
+        ["marketing"],
+        "withdraw",
+        when,
+    )
+    await store.keep_batch(str(uuid.uuid4()), "upjunoo", 1, "k", b"sealed", entries=[later])
+    [kept] = await stack.fetch(db, "SELECT event_id FROM suppressions WHERE subject_ref = $1", refs[0])
+    assert kept["event_id"] == later.event_id  # a subject suppressed before: the latest withdrawal wins
