@@ -33,7 +33,7 @@ from workers.runtime.settings import Settings
 log = logging.getLogger(__name__)
 
 FIRST_WAIT_MS = 1000  # how long one idle fetch waits for the first change of a window
-IN_FLIGHT = 3  # windows handled at once: enough to overlap one's CPU with another's round trips
+IN_FLIGHT = 4  # windows handled at once: enough to overlap one's CPU with others' round trips
 
 
 def consent_group(settings: Settings) -> str:
