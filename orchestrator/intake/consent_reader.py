@@ -24,7 +24,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from schemas import CONSENT_TOPIC
@@ -72,7 +72,6 @@ class ConsentReader:
         windows from that one on are not committed and the consumer is re-positioned, so their
         changes come again."""
         consumer = AIOKafkaConsumer(
-            CONSENT_TOPIC,
             bootstrap_servers=self._settings.kafka_bootstrap,
             group_id=consent_group(self._settings),
             enable_auto_commit=False,
@@ -83,6 +82,7 @@ class ConsentReader:
             max_partition_fetch_bytes=4 << 20,
             fetch_max_bytes=16 << 20,
         )
+        consumer.subscribe([CONSENT_TOPIC], listener=TakeOverFromFaust(self, consumer))
         await self._start(consumer)
         try:
             await self.serve(consumer)
@@ -155,10 +155,47 @@ class ConsentReader:
         for partition in consumer.assignment():
             committed = await consumer.committed(partition)
             if committed is None:
+                committed = (await self.faust_offsets({partition})).get(partition)
+            if committed is None:
                 await consumer.seek_to_beginning(partition)
             else:
                 consumer.seek(partition, committed)
         await asyncio.sleep(self.rewind_pause)  # a dependency that failed the window gets a moment
+
+    async def faust_offsets(self, partitions: set[TopicPartition]) -> dict[TopicPartition, int]:
+        """Where the faust agent of earlier releases stopped reading these partitions (its
+        group's committed offsets), for those it read."""
+        earlier = AIOKafkaConsumer(
+            bootstrap_servers=self._settings.kafka_bootstrap, group_id=self._settings.intake_app_id,
+            enable_auto_commit=False,
+        )  # fmt: skip
+        await earlier.start()
+        try:
+            found = {partition: await earlier.committed(partition) for partition in partitions}
+            return {partition: offset for partition, offset in found.items() if offset is not None}
+        finally:
+            await earlier.stop()
+
+
+class TakeOverFromFaust(ConsumerRebalanceListener):
+    """A partition this group never committed starts where the faust agent of earlier releases
+    stopped, not at the topic's start: replaying old withdrawals would stop processing again
+    for people who have granted consent since."""
+
+    def __init__(self, reader: ConsentReader, consumer: AIOKafkaConsumer) -> None:
+        self._reader = reader
+        self._consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        return None  # windows in flight end uncommitted, and the new owner reads them again
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        never = {p for p in assigned if await self._consumer.committed(p) is None}
+        if not never:
+            return
+        for partition, offset in (await self._reader.faust_offsets(never)).items():
+            log.info("consent %s: taking over from the faust agent at offset %d", partition, offset)
+            self._consumer.seek(partition, offset)
 
 
 def _next_offsets(window: list[ConsentRecord]) -> dict[TopicPartition, int]:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aiokafka import TopicPartition
 
-from orchestrator.intake.consent_reader import ConsentReader, ConsentRecord
+from orchestrator.intake.consent_reader import ConsentReader, ConsentRecord, TakeOverFromFaust
 from schemas import CONSENT_TOPIC
 from workers.runtime.settings import Settings
 
@@ -78,6 +78,11 @@ def reader(monkeypatch: pytest.MonkeyPatch, handle: Any, batch_max: int) -> Cons
     monkeypatch.setenv("PRIVACY_CONSENT_WINDOW_SECONDS", "0.05")
     made = ConsentReader(Settings(), handle)
     made.rewind_pause = 0.01
+
+    async def no_faust_offsets(partitions: set[TopicPartition]) -> dict[TopicPartition, int]:
+        return {}  # no faust agent of an earlier release ever read the topic
+
+    monkeypatch.setattr(made, "faust_offsets", no_faust_offsets)
     return made
 
 
@@ -142,3 +147,23 @@ async def test_a_window_that_failed_is_read_again_and_not_committed_before(monke
     await stop(task)
     assert attempts == [0, 0]  # read again from the start: nothing had been committed
     assert [c[TopicPartition(CONSENT_TOPIC, 0)] for c in consumer.commits] == [3]
+
+
+async def test_a_partition_never_committed_starts_where_the_faust_agent_stopped(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    async def handle(window: list[ConsentRecord]) -> None:
+        return None
+
+    made = reader(monkeypatch, handle, batch_max=5)
+    consumer = FakeConsumer({0: [b"x"] * 10, 1: [b"y"] * 10, 2: [b"z"] * 10})
+    consumer.committed_at = {1: 7}  # this group committed partition 1 already
+
+    async def faust_offsets(partitions: set[TopicPartition]) -> dict[TopicPartition, int]:
+        read = {0: 4, 1: 2}  # faust never read partition 2
+        return {p: read[p.partition] for p in partitions if p.partition in read}
+
+    monkeypatch.setattr(made, "faust_offsets", faust_offsets)
+    listener = TakeOverFromFaust(made, consumer)  # type: ignore[arg-type]
+    await listener.on_partitions_assigned({TopicPartition(CONSENT_TOPIC, p) for p in (0, 1, 2)})
+    assert consumer.position == {0: 4}  # 1: its own commit stands; 2: from the start
