@@ -27,7 +27,9 @@ async def test_a_withdrawal_naming_an_unknown_purpose_lands_in_the_dlq_with_the_
     record = await _refused(stack, change["event_id"])
     assert (record["source_topic"], record["reason"]) == (CONSENT_TOPIC, "unknown_purpose")
     assert "['marketing_email'] not known to tenant 'upjunoo'" in record["error"]
-    assert "'direct_marketing'" in record["error"] and "'newsletter'" in record["error"], "the known purposes"
+    known, older = record["error"].split("or the older words")
+    assert "'marketing.communications'" in known and "'essential.service.sos_alerts'" in known, "its uses"
+    assert "'direct_marketing'" in older and "'newsletter'" in older, "and the words it still accepts"
     started = await stack.fetch(
         stack.settings.pg_database, "SELECT 1 FROM consent_events WHERE event_id = $1", change["event_id"]
     )

@@ -75,7 +75,8 @@ def test_the_inventory_holds_what_the_seeds_promise(packs):
 
 
 def test_consent_withdrawal_reaches_only_systems_using_those_purposes(packs):
-    steps = plan_request(packs["jump"], "consent_withdrawal", {"purposes": ["newsletter"]})
+    newsletter = {"purposes": ["marketing.communications.email"]}
+    steps = plan_request(packs["jump"], "consent_withdrawal", newsletter)
     assert {s.system for s in steps} == {"crm", "newsletter", "mailing_tool"}
     assert all(s.action == "stop_processing" for s in steps)
 
