@@ -204,3 +204,14 @@ def test_upjunoo_advertising_systems_are_its_marketing_list():
     packs = load_packs([BUILTIN_PACKS_DIR])
     steps = plan_request(packs["upjunoo"], "objection", {"purposes": ["marketing.advertising"]})
     assert {step.system for step in steps} == {"crm", "marketing_list"}
+
+
+def test_an_access_report_names_the_seeds_own_keys_in_the_seeds_words(packs):
+    """A DPO and the subject read fideslang names, and the pack's extensions by the names the
+    pack gives them (UPJUNOO's SOS alerts, phone book)."""
+    steps = {step.system: step for step in plan_request(packs["upjunoo"], "access")}
+    names = steps["device_data"].disclosure["names"]
+    assert names["essential.service.sos_alerts"] == "SOS alerts"
+    assert names["user.content.private.phone_book"] == "Phone book contacts"
+    assert names["user.location.precise"] == "Precise Subject Location"
+    assert set(steps["device_data"].disclosure["categories"]) <= set(names), "every key has a name"
