@@ -200,8 +200,7 @@ def test_an_objection_to_advertising_reaches_the_advertising_systems_never_a_mai
     } | hears_all
 
 
-def test_upjunoo_advertising_systems_are_its_marketing_list():
-    packs = load_packs([BUILTIN_PACKS_DIR])
+def test_upjunoo_advertising_systems_are_its_marketing_list(packs):
     steps = plan_request(packs["upjunoo"], "objection", {"purposes": ["marketing.advertising"]})
     assert {step.system for step in steps} == {"crm", "marketing_list"}
 
