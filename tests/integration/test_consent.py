@@ -144,6 +144,12 @@ async def test_withdrawals_reach_every_system_with_evidence_and_the_subject_is_n
         {"tenant": "upjunoo", "subject": {"email": people[4]}, "purposes": ["marketing"]},
     )
     assert answer["suppressed"] is True, "an old grant does not undo a newer withdrawal"
+    _, answer = await stack.api(
+        "POST",
+        "/v1/suppressions/check",
+        {"tenant": "upjunoo", "subject": {"email": people[5]}, "purposes": ["marketing.communications.sms"]},
+    )
+    assert [s["purpose"] for s in answer["suppressions"]] == ["marketing"], "withdrawn marketing covers SMS"
 
     workflows = [
         w async for w in stack.client.list_workflows(
