@@ -116,6 +116,7 @@ def admit_request(
         transfer_countries=sorted(REGIONS[transfers["only_to"]]) if transfers else None,
         transfer_rule=transfers["citation"] if transfers else "",
         details_digest=hashlib.sha256(json.dumps(request.details, sort_keys=True).encode()).hexdigest(),
+        user_verification_until=_user_verification_until(request.verification),
     )
     document = request.verification.get("document")
     return Admission(
@@ -125,6 +126,20 @@ def admit_request(
         deadline.basis,
         identity_document=document if isinstance(document, str) else None,
     )
+
+
+def _user_verification_until(verification: dict[str, Any]) -> str | None:
+    """Until when the person may verify with us (set by the DRP gateway from the tenant's rule)."""
+    user = verification.get("user_verification")
+    if not verification.get("agent") or not isinstance(user, dict):
+        return None
+    try:
+        until = datetime.fromisoformat(str(user.get("until")))
+    except ValueError:
+        raise ContractViolation(
+            "schema_violation", "verification/user_verification/until: not an RFC 3339 date-time"
+        ) from None
+    return (until if until.tzinfo else until.replace(tzinfo=UTC)).isoformat()
 
 
 def dlq_record(
