@@ -6,7 +6,8 @@
 
 Identities in the check are compared as pseudonymous references; they are neither kept nor logged.
 Purposes are asked in the tenant's words: an older one (``newsletter``) is looked up as the data
-use it stands for, the key suppressions are recorded under (orchestrator.policy.taxonomy).
+use it stands for, the key suppressions are recorded under (orchestrator.policy.taxonomy), and as
+itself (suppressions recorded before the packs spoke fideslang).
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ async def check_suppression(request: web.Request) -> web.Response:
     purposes = body.get("purposes")
     pack = request.app[CONSENT_PACKS].get(body["tenant"])
     if purposes is not None and pack is not None:
-        purposes = canonical_purposes(purposes, pack.document)
+        # The data use each word stands for, and the word itself: suppressions recorded before the
+        # packs spoke fideslang were kept under the older word.
+        purposes = list(dict.fromkeys([*canonical_purposes(purposes, pack.document), *purposes]))
     found = await request.app[CONSENT_LEDGER].consent.suppressed(body["tenant"], refs, purposes)
     return web.json_response({"suppressed": bool(found), "suppressions": found})
 

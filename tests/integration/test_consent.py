@@ -118,6 +118,20 @@ async def test_withdrawals_reach_every_system_with_evidence_and_the_subject_is_n
         assert "marketing.advertising" in {s["purpose"] for s in answer["suppressions"]}, (
             "an older word is recorded, and looked up, as the data use it stands for"
         )
+    # A suppression recorded before the packs spoke fideslang kept the older word: still found.
+    renamed = await stack.fetch(
+        stack.settings.pg_database,
+        "UPDATE suppressions SET purpose = 'advertising'"
+        " WHERE event_id = $1 AND purpose = 'marketing.advertising' RETURNING 1",
+        ids[12],
+    )
+    assert len(renamed) == 1
+    _, answer = await stack.api(
+        "POST",
+        "/v1/suppressions/check",
+        {"tenant": "upjunoo", "subject": {"email": people[12]}, "purposes": ["advertising"]},
+    )
+    assert {s["purpose"] for s in answer["suppressions"]} == {"advertising", "marketing"}
     status, answer = await stack.api("GET", f"/v1/consent/{ids[3]}", role="viewer")
     assert status == 200 and {s["system"] for s in answer["systems"]} == SYSTEMS
 
