@@ -52,6 +52,7 @@ lint: install
 	$(BIN)/ruff check schemas orchestrator workers infra tests
 	$(BIN)/mypy schemas orchestrator workers infra
 	$(BIN)/lint-imports --no-logo
+	@! git grep -n -E '^(<<<<<<<|>>>>>>>)( |$$)' -- . || { echo 'merge conflict markers left (above)'; exit 1; }
 
 clean: stop
 	rm -rf .state

@@ -3,7 +3,8 @@
 Each process runs in its own session (process group) with its pid in ``<state>/pids`` and its
 output in ``<state>/logs``; ``stop`` signals only process groups recorded there. A spec with
 ``keep_up`` runs under ``infra.keeper`` (in the same group), which restarts it when it crashes
-and writes its restarts and last exit to ``<state>/run/<name>.keeper.json``.
+(then runs its ``after_restart`` command) and writes its restarts and last exit to
+``<state>/run/<name>.keeper.json``.
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from infra.keeper import KeeperStatus, read_status
+from infra.keeper import KeeperStatus, keeper_argv, read_status
 
 
 class StackError(RuntimeError):
@@ -37,6 +37,7 @@ class ProcessSpec:
     ready: Callable[[], bool] | None = None  # beyond the port accepting connections
     port_hint: str = ""  # the environment variable that moves this port
     keep_up: bool = False  # restarted with backoff when it crashes (infra.keeper)
+    after_restart: list[str] | None = None  # run by the keeper after each restart (infra.recovery)
 
 
 def port_open(host: str, port: int, timeout: float = 0.3) -> bool:
@@ -108,11 +109,13 @@ class ProcessSupervisor:
         self.pid_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{spec.name}.log"
-        argv = spec.argv
+        argv, user = spec.argv, spec.user
         if spec.keep_up:
             self.keeper_file(spec.name).parent.mkdir(parents=True, exist_ok=True)
             self.keeper_file(spec.name).unlink(missing_ok=True)
-            argv = [sys.executable, "-m", "infra.keeper", str(self.keeper_file(spec.name)), "--", *argv]
+            # The keeper keeps our user (it writes its status); it runs the process as spec.user.
+            argv = keeper_argv(self.keeper_file(spec.name), argv, spec.user, spec.after_restart)
+            user = None
         with open(log_path, "ab") as log:
             try:
                 process = subprocess.Popen(
@@ -122,9 +125,9 @@ class ProcessSupervisor:
                     stderr=subprocess.STDOUT,
                     env={**os.environ, **spec.env},
                     start_new_session=True,
-                    user=spec.user,
-                    group=spec.user,
-                    extra_groups=[] if spec.user else None,
+                    user=user,
+                    group=user,
+                    extra_groups=[] if user else None,
                 )
             except FileNotFoundError as exc:
                 raise StackError(f"{spec.name}: cannot run {spec.argv[0]}: {exc}") from exc

@@ -3,6 +3,12 @@
 ``up`` is idempotent (running parts are left alone), ``down`` stops only what ``up`` recorded,
 ``status`` says what runs where. ``up`` returns once each server is really ready
 (``infra.readiness``: a query answered, the namespace described, metadata answered).
+Each server runs under ``infra.keeper``, like our services: a crashed server is restarted with
+backoff, and counts as up again only once ``infra.recovery`` found it ready (and gave the
+broker back its topics); ``privacyctl status`` reports its restarts and last exit. A killed
+postmaster leaves its ``postmaster.pid``, which PostgreSQL itself finds stale and replaces, and
+backends that may hold its shared memory a moment longer: the restart then fails ("pre-existing
+shared memory block is still in use") and the keeper's backoff tries again once they are gone.
 Ports come from ``workers.runtime.settings`` (environment variables).
 """
 
@@ -13,6 +19,7 @@ import pwd
 import shutil
 import signal
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +90,9 @@ class Stack:
             user=user,
             stop_signal=signal.SIGINT,
             port_hint="PRIVACY_PG_PORT",
+            keep_up=True,
+            after_restart=[sys.executable, "-m", "infra.recovery", "postgres"],
+            env=self._addresses(),
         )
 
     # -- Kafka-protocol broker --------------------------------------------------------------
@@ -104,6 +114,9 @@ class Stack:
             port=s.kafka_port,
             ready=lambda: broker_ready(s.kafka_bootstrap),
             port_hint="PRIVACY_KAFKA_PORT",
+            keep_up=True,
+            after_restart=[sys.executable, "-m", "infra.recovery", "broker"],
+            env=self._addresses(),
         )
 
     # -- Temporal dev server ----------------------------------------------------------------
@@ -147,7 +160,21 @@ class Stack:
                 and temporal_ready(s.temporal_address, s.temporal_namespace)
             ),
             port_hint="PRIVACY_TEMPORAL_PORT",
+            keep_up=True,
+            after_restart=[sys.executable, "-m", "infra.recovery", "temporal"],
+            env=self._addresses(),
         )
+
+    def _addresses(self) -> dict[str, str]:
+        """The stack's addresses, for the keeper's recovery (infra.recovery) after a restart."""
+        s = self.settings
+        return {
+            "PRIVACY_STATE_DIR": str(s.state_dir),
+            "PRIVACY_PG_HOST": s.pg_host, "PRIVACY_PG_PORT": str(s.pg_port), "PRIVACY_PG_USER": s.pg_user,
+            "PRIVACY_KAFKA_HOST": s.kafka_host, "PRIVACY_KAFKA_PORT": str(s.kafka_port),
+            "PRIVACY_TEMPORAL_HOST": s.temporal_host, "PRIVACY_TEMPORAL_PORT": str(s.temporal_port),
+            "PRIVACY_TEMPORAL_NAMESPACE": s.temporal_namespace,
+        }  # fmt: skip
 
 
 def _statement_statistics(bindir: Path) -> list[str]:

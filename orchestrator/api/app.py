@@ -13,6 +13,7 @@
 ``POST /v1/suppressions/check``, ``GET /v1/consent/{event_id}``  consent (orchestrator.api.consent)
 ``POST /opendsr/v2/callbacks/{tenant}/{system}``  signed partner callbacks (orchestrator.api.callbacks)
 ``/v1/agent/{agent_id}``, ``/v1/data-rights-request[/{request_id}]``  DRP 1.0 agents (orchestrator.api.drp)
+``/v1/drp/verification/{request_id}``  a person verifies for an agent (orchestrator.api.drp_verification)
 ``GET /healthz``                         liveness
 ``GET /openapi.json``, ``GET /docs``     this API described (orchestrator.api.openapi)
 """
@@ -32,6 +33,7 @@ from orchestrator.api.callbacks import CallbackGateway, add_callback_routes
 from orchestrator.api.codec import add_codec_routes
 from orchestrator.api.consent import add_consent_routes
 from orchestrator.api.drp import DrpGateway, add_drp_routes
+from orchestrator.api.drp_verification import VerificationPage, add_verification_routes
 from orchestrator.api.openapi import add_openapi_routes
 from orchestrator.operations import Directives, Operations
 from orchestrator.policy.packs import PolicyPack, load_packs
@@ -148,6 +150,7 @@ def create_app(
     callbacks: CallbackGateway | None = None,
     drp: DrpGateway | None = None,
     packs: dict[str, PolicyPack] | None = None,
+    drp_verification: VerificationPage | None = None,
     *,
     ref_key: bytes,
 ) -> web.Application:
@@ -169,7 +172,7 @@ def create_app(
     app.router.add_get("/v1/requests/{request_id}/audit", require("dpo", get_audit))
     # The notice quotes the reasons operators gave, meant for the subject: operators send it.
     app.router.add_get("/v1/requests/{request_id}/notice", require("operator", get_notice))
-    add_consent_routes(app, ledger, ref_key)
+    add_consent_routes(app, ledger, ref_key, app[PACKS])
     if operations is not None:
         app[OPERATIONS] = operations
         add_action_routes(app)
@@ -179,4 +182,6 @@ def create_app(
         add_callback_routes(app, callbacks)
     if drp is not None:
         add_drp_routes(app, drp)
+    if drp_verification is not None:
+        add_verification_routes(app, drp_verification)
     return app

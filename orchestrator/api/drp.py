@@ -14,6 +14,11 @@ serves is configuration (``PRIVACY_DRP_BUSINESSES``); agents' keys come from the
 entries we trust (``PRIVACY_DRP_AGENTS``, ``privacyctl drp trust-agent``). Refusals are the
 spec's ``{code, message, fatal}``, logged with the agent id and the reason only; nothing is
 started for them. Status callbacks are sent by ``orchestrator.api.drp_notify``.
+
+When the agent vouched for fewer identities than the tenant's rule asks (``identity.agent_verified``),
+the event carries ``verification.user_verification`` with the time the person has until; the
+status then answers ``in_progress``/``need_user_verification`` with our ``user_verification_url``,
+the page of ``orchestrator.api.drp_verification``.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from orchestrator.api.drp_protocol import (
     EXERCISES,
     Directory,
     Refusal,
+    StatusContext,
     check_claims,
     decode_signed,
     drp_status,
@@ -39,6 +45,8 @@ from orchestrator.api.drp_protocol import (
     subject_of,
 )
 from orchestrator.operations import ActionRefused, NotFound, Operations
+from orchestrator.policy.identity import identities_to_verify, user_verification_until
+from orchestrator.policy.retention import own_copies_period
 from schemas import REQUESTS_TOPIC, ContractViolation, validate
 from workers.ledger import Ledger
 
@@ -55,12 +63,14 @@ class DrpGateway:
         publish: Publish,
         operations: Operations | None,
         packs: dict[str, Any],
+        verification_base: str = "",
     ) -> None:
         self._ledger = ledger
         self._directory = directory
         self._publish = publish
         self._operations = operations
         self._packs = packs
+        self.context = status_context(packs, verification_base)
 
     # --- pairwise key set-up ----------------------------------------------------------------
 
@@ -108,10 +118,12 @@ class DrpGateway:
         if not await self._ledger.drp.first_sight(signed, agent_id, "data-rights-request", expires):
             raise Refusal(409, "replayed: this signed request was submitted before")
         callback = claims.get("status_callback")
+        user = event["verification"].get("user_verification")
         received = await self._ledger.drp.record_request(
             event["request_id"], agent_id, business_id, business["tenant"],
             _text(claims.get("agent-request-id")), claims["exercise"],
             callback if isinstance(callback, str) and callback.startswith(("http://", "https://")) else None,
+            datetime.fromisoformat(user["until"]) if user else None,
         )  # fmt: skip
         try:
             await self._publish(REQUESTS_TOPIC, event["request_id"], event)
@@ -122,7 +134,7 @@ class DrpGateway:
         log.info("drp request received: agent=%s request_id=%s type=%s", agent_id, event["request_id"],
                  event["type"])  # fmt: skip
         found = await self._ledger.drp.request(event["request_id"])
-        return drp_status(found or {"request_id": event["request_id"], "received_at": received})
+        return drp_status(found or {"request_id": event["request_id"], "received_at": received}, self.context)
 
     def _event(
         self, claims: dict[str, Any], agent: dict[str, Any], business: dict[str, Any]
@@ -143,13 +155,17 @@ class DrpGateway:
                     400, "unsupported rights action: this business maps no purposes to sale:opt-out"
                 )
             details["purposes"] = list(gpc["purposes"])
+        pack = self._packs.get(tenant)
+        kind = EXERCISES[exercise]
+        unverified = identities_to_verify(pack, kind, subject, verified) if pack is not None else []
+        now = datetime.now(UTC)
         event = {
             "request_id": str(uuid.uuid4()),
             "tenant": tenant,
-            "type": EXERCISES[exercise],
+            "type": kind,
             "subject": subject,
             "jurisdiction": jurisdiction_of(claims, business),
-            "submitted_at": datetime.now(UTC).isoformat(),
+            "submitted_at": now.isoformat(),
             "channel": "drp",
             "details": details,
             # The tenant's identity rule decides what an agent's request needs (a mandate check);
@@ -162,6 +178,13 @@ class DrpGateway:
                 "drp_business_id": business["id"],
             },
         }
+        if unverified and pack is not None:
+            # Below the tenant's rule: the person verifies with us, until this time (need_user_verification).
+            until = user_verification_until(pack, now)
+            event["verification"]["user_verification"] = {
+                "identities": unverified,
+                "until": until.isoformat(),
+            }
         try:
             validate(REQUESTS_TOPIC, event)
         except ContractViolation as exc:
@@ -170,7 +193,7 @@ class DrpGateway:
 
     async def status(self, authorization: str, request_id: str) -> dict[str, Any]:
         agent_id, _ = await self.holder(authorization)
-        return drp_status(await self._own(agent_id, request_id))
+        return drp_status(await self._own(agent_id, request_id), self.context)
 
     async def _own(self, agent_id: str, request_id: str) -> dict[str, Any]:
         try:
@@ -190,7 +213,7 @@ class DrpGateway:
         open_signed(signed, self._directory.agent(agent_id) or {})  # only the agent revokes
         found = await self._own(agent_id, request_id)
         if found["revoked_at"] is not None:
-            return drp_status(found)
+            return drp_status(found, self.context)
         if self._operations is None:
             raise Refusal(503, "revocation is not available on this API", False)
         await self._ledger.drp.mark_revoked(found["request_id"], True)
@@ -209,7 +232,14 @@ class DrpGateway:
                 fatal=False,
             ) from None
         log.info("drp request revoked: agent=%s request_id=%s", agent_id, found["request_id"])
-        return drp_status(await self._ledger.drp.request(found["request_id"]) or found)
+        return drp_status(await self._ledger.drp.request(found["request_id"]) or found, self.context)
+
+
+def status_context(packs: dict[str, Any], verification_base: str) -> StatusContext:
+    """Where the person verifies, and how long each tenant keeps a fulfilled request's results."""
+    return StatusContext(
+        verification_base, {tenant: own_copies_period(pack) for tenant, pack in packs.items()}
+    )
 
 
 def _text(value: Any) -> str | None:

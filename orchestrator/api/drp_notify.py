@@ -8,8 +8,9 @@ replica or a lost event never loses a change, and no workflow (or its history) l
 agents. Every ``every`` seconds the rows not known final are read; a row whose status differs
 from what was acknowledged is POSTed (the Exercise Status object, JSON). A non-2xx or an
 unreachable agent is retried with exponential backoff (``base`` doubling, capped at ``cap``);
-a final status acknowledged ends the row's notices. Only the latest status is sent: the spec
-asks for a best effort at the most recent one.
+a final status acknowledged ends the row's notices — except ``fulfilled`` with an ``expires_at``,
+which is followed until it turns ``expired``. Rows read with nothing new go to the back of the
+queue. Only the latest status is sent: the spec asks for a best effort at the most recent one.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from orchestrator.api.drp_protocol import FINAL_STATUSES, drp_status, status_key
+from orchestrator.api.drp_protocol import StatusContext, drp_status, final_notice, status_key
 from workers.ledger import Ledger
 
 log = logging.getLogger("privacy.drp.notify")
@@ -34,9 +35,16 @@ def backoff(attempts: int, base: float, cap: float) -> float:
 
 class StatusNotifier:
     def __init__(
-        self, ledger: Ledger, every: float = 2.0, base: float = 1.0, cap: float = 600.0, timeout: float = 10.0
+        self,
+        ledger: Ledger,
+        every: float = 2.0,
+        base: float = 1.0,
+        cap: float = 600.0,
+        timeout: float = 10.0,
+        context: StatusContext | None = None,
     ) -> None:
         self._ledger = ledger
+        self._context = context or StatusContext()
         self._every = every
         self._base = base
         self._cap = cap
@@ -54,14 +62,17 @@ class StatusNotifier:
     async def notify_once(self, http: aiohttp.ClientSession) -> int:
         """One round; returns how many agents were told of a change."""
         told = 0
+        unchanged: list[str] = []
         for row in await self._ledger.drp.due_for_notice():
-            status = drp_status(row)
+            status = drp_status(row, self._context)
             key = status_key(status)
             if key == row["notified"]:
+                unchanged.append(row["request_id"])
                 continue
             if await self._send(http, row, status):
                 told += 1
-                await self._ledger.drp.notified(row["request_id"], key, status["status"] in FINAL_STATUSES)
+                await self._ledger.drp.notified(row["request_id"], key, final_notice(status))
+        await self._ledger.drp.unchanged(unchanged, self._every)
         return told
 
     async def _send(self, http: aiohttp.ClientSession, row: dict[str, Any], status: dict[str, Any]) -> bool:

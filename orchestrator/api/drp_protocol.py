@@ -18,14 +18,16 @@ import binascii
 import json
 import os
 import re
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
+
+from schemas.periods import add_iso_period
 
 DRP_VERSION = "1.0"
 SIGNATURE_BYTES = 64
@@ -229,8 +231,31 @@ def jurisdiction_of(claims: dict[str, Any], business: dict[str, Any]) -> str:
     return REGIMES[regime]
 
 
-def drp_status(row: dict[str, Any]) -> dict[str, Any]:
-    """The DRP Exercise Status object of an agent's request (ledger row joined, section 3.03)."""
+VERIFICATION_PATH = "/v1/drp/verification/{request_id}"
+
+
+@dataclass(frozen=True)
+class StatusContext:
+    """What a status needs beside the ledger row: where the person verifies with us (the
+    configurable public base of ``VERIFICATION_PATH``), and how long each tenant keeps a
+    fulfilled request's results (the pack's ``retention.own_copies``, an ISO 8601 duration)."""
+
+    verification_base: str = ""
+    results_kept: Mapping[str, str] = field(default_factory=dict)
+
+    def verification_url(self, request_id: str) -> str:
+        return self.verification_base.rstrip("/") + VERIFICATION_PATH.format(request_id=request_id)
+
+
+def drp_status(row: dict[str, Any], context: StatusContext | None = None) -> dict[str, Any]:
+    """The DRP Exercise Status object of an agent's request (ledger row joined, section 3.03).
+
+    Section 3.02's new fields per state: ``in_progress``/``need_user_verification`` carries the
+    ``user_verification_url`` and the ``expires_at`` the person has until; ``fulfilled`` carries
+    ``expires_at``, when the business stops keeping the results; ``expired`` is a request past
+    that ``expires_at`` — read from the ledger's purge of the results, not from the clock, so the
+    status never announces a purge that has not happened."""
+    context = context or StatusContext()
     status, reason, details = _status_and_reason(row)
     found: dict[str, Any] = {
         "request_id": row["request_id"],
@@ -243,9 +268,34 @@ def drp_status(row: dict[str, Any]) -> dict[str, Any]:
         found["expected_by"] = row["due_at"].isoformat()
     if details:
         found["processing_details"] = details
+    if reason == "need_user_verification":
+        found["user_verification_url"] = context.verification_url(row["request_id"])
+        found["expires_at"] = row["user_verification_until"].isoformat()
+    elif status in ("fulfilled", "expired"):
+        expires = results_expire_at(row, context)
+        if expires is not None:
+            found["expires_at"] = expires.isoformat()
     if row.get("agent_request_id"):
         found["agent_request_id"] = row["agent_request_id"]
     return found
+
+
+def results_expire_at(row: dict[str, Any], context: StatusContext) -> datetime | None:
+    """When a fulfilled request's results stop being kept (None: it has none, or is not closed)."""
+    period = context.results_kept.get(str(row.get("tenant")))
+    if not row.get("has_results") or row.get("closed_at") is None or not period:
+        return None
+    expires: datetime = add_iso_period(row["closed_at"], period)
+    return expires
+
+
+def needs_user_verification(row: dict[str, Any]) -> bool:
+    """The request waits for the person to verify on our page (and they have not yet)."""
+    return (
+        row.get("ledger_status") == "awaiting_verification"
+        and row.get("user_verification_until") is not None
+        and row.get("user_verified_at") is None
+    )
 
 
 def _status_and_reason(row: dict[str, Any]) -> tuple[str, str | None, str | None]:
@@ -256,14 +306,29 @@ def _status_and_reason(row: dict[str, Any]) -> tuple[str, str | None, str | None
         return "open", None, None  # received by the gateway; intake has not started it yet
     if ledger in ("received", "awaiting_verification", "in_progress"):
         flags = row.get("ledger_flags") or []
+        if needs_user_verification(row):
+            return "in_progress", "need_user_verification", (
+                "the business needs the person to verify their identity at user_verification_url"
+            )  # fmt: skip
         if "extended" in flags:
             return "in_progress", None, "the deadline was extended as the law allows"
+        if row.get("user_verified_at") is not None and ledger == "awaiting_verification":
+            return "in_progress", None, "the person verified their identity; the request goes on"
         if ledger == "awaiting_verification":
             return "in_progress", None, "the business is checking the identity and the agent's mandate"
         return "in_progress", None, None
     if ledger == "completed":
+        if row.get("results_purged_at") is not None:
+            return "expired", None, None  # past its expires_at: the results are no longer kept
         return "fulfilled", None, None
     return "denied", denial_reason(str(row.get("ledger_reason") or "")), None
+
+
+def final_notice(status: dict[str, Any]) -> bool:
+    """No later change can follow: a final status, except a fulfilled one that will expire."""
+    if status["status"] == "fulfilled":
+        return "expires_at" not in status
+    return status["status"] in FINAL_STATUSES
 
 
 def denial_reason(reason: str) -> str:

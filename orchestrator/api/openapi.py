@@ -271,7 +271,14 @@ OPERATIONS: tuple[Operation, ...] = (
         tag="drp",
         security="drp",
     ),
-)
+    # The person's page for need_user_verification (the status's user_verification_url): HTML.
+    Operation("get", "/v1/drp/verification/{request_id}", "DRP: the person's verification form",
+              answers={200: "Html", 400: "Html", 404: "Html", 409: "Html", 410: "Html"}, tag="drp",
+              query=(("request_id", STRING), ("redirect_to", STRING)), content="text/html"),
+    Operation("post", "/v1/drp/verification/{request_id}", "DRP: the person verifies (form post)",
+              body="form", answers={200: "Html", 303: None, 400: "Html", 403: "Html", 404: "Html",
+                                    409: "Html", 410: "Html"}, tag="drp", content="text/html"),
+)  # fmt: skip
 
 
 _PATH_PARAMETERS = {"request_id": UUID, "hold_id": STRING}
@@ -279,6 +286,7 @@ _DESCRIPTIONS = {
     200: "OK",
     202: "Accepted",
     204: "No content",
+    303: "See other: back to the agent's redirect_to",
     400: "Bad input",
     401: "No valid API token",
     403: "Forbidden",
@@ -292,7 +300,9 @@ _DESCRIPTIONS = {
 def _response(status: int, schema: str | None, content: str) -> dict[str, Any]:
     answer: dict[str, Any] = {"description": _DESCRIPTIONS.get(status, str(status))}
     if schema is not None:
-        answer["content"] = {content if status < 300 else JSON: {"schema": ref(schema)}}
+        answer["content"] = {content if status < 300 or schema == "Html" else JSON: {"schema": ref(schema)}}
+    if schema == "Html" and status == 400:  # a path or query no store could hold: refused as JSON
+        answer["content"][JSON] = {"schema": ref("Error")}
     return answer
 
 
@@ -326,6 +336,8 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.body is not None:
         if op.body == "text":
             media = {"text/plain": {"schema": {"type": "string", "description": "base64(signature ‖ JSON)"}}}
+        elif op.body == "form":
+            media = {"application/x-www-form-urlencoded": {"schema": ref("DrpVerificationForm")}}
         elif op.body == "json":
             media = {JSON: {"schema": {"type": "object"}}}
         else:

@@ -192,8 +192,14 @@ SCHEMAS: dict[str, Any] = {
         expected_by=STRING,
         agent_request_id=STRING,
         processing_details=STRING,
+        user_verification_url=STRING,
+        expires_at=STRING,
     ),
     "DrpToken": _object(["agent-id", "token"], **{"agent-id": STRING, "token": STRING}),
+    "DrpVerificationForm": _object(
+        ["request_id", "kind", "value"], request_id=STRING, redirect_to=STRING, kind=STRING, value=STRING
+    ),
+    "Html": {"type": "string", "description": "an HTML page for the person"},
 }
 
 SCHEMAS.update(

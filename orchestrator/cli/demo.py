@@ -58,13 +58,15 @@ class ServiceDown(RuntimeError):
 
 
 def services_down(settings: Settings) -> list[str]:
-    """Our services that are not running (their keeper gave up, or nothing runs), with why."""
+    """The stack's servers and our services that are not running (their keeper gave up, or
+    nothing runs), with why."""
     from infra.processes import ProcessSupervisor
     from infra.services import SERVICES
+    from infra.stack import INFRA_PARTS
 
     supervisor = ProcessSupervisor(settings.state_dir)
     problems = []
-    for name in SERVICES:
+    for name in (*INFRA_PARTS, *SERVICES):
         if supervisor.pid(name) is not None:
             continue
         kept = supervisor.keeper_status(name)

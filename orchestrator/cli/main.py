@@ -62,8 +62,8 @@ def _print_status(settings: Settings) -> None:
         pid = supervisor.pid(name)
         line = f"  {name:9} {'running, pid ' + str(pid) if pid else 'stopped'}"
         kept = supervisor.keeper_status(name)
-        if kept is not None and (kept.restarts or kept.state in ("backing_off", "gave_up")):
-            # A service kept up by infra.keeper: say how often it crashed, and how it last ended.
+        if kept is not None and (kept.restarts or kept.state in ("restarting", "backing_off", "gave_up")):
+            # A server or service kept up by infra.keeper: how often it crashed, how it last ended.
             line += f"  ({kept.state}; {kept.restarts} restart(s)"
             line += f", last exit {kept.last_exit} at {kept.last_exit_at})"
         print(line)

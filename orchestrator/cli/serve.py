@@ -60,6 +60,7 @@ async def serve_api(settings: Settings) -> None:
     from orchestrator.api.drp import DrpGateway
     from orchestrator.api.drp_notify import StatusNotifier
     from orchestrator.api.drp_protocol import Directory
+    from orchestrator.api.drp_verification import VerificationPage
     from orchestrator.operations import Directives, Operations
     from orchestrator.policy.packs import load_packs
     from workers.ledger import Ledger
@@ -79,8 +80,9 @@ async def serve_api(settings: Settings) -> None:
     directives = Directives(ledger, packs, publisher.publish, keys.subject_ref)
     operations = Operations(client, ledger, keys.subject_ref)
     drp = DrpGateway(
-        ledger, Directory.from_environment(settings.state_dir), publisher.publish, operations, packs
-    )
+        ledger, Directory.from_environment(settings.state_dir), publisher.publish, operations, packs,
+        settings.drp_verification_base_url,
+    )  # fmt: skip
     app = create_app(
         ledger,
         TokenBook.from_environment(settings.state_dir),
@@ -91,6 +93,7 @@ async def serve_api(settings: Settings) -> None:
         callbacks=CallbackGateway(ledger, client, settings.callback_base_url, settings.callback_max_age),
         drp=drp,
         packs=packs,
+        drp_verification=VerificationPage(ledger, operations, codec),
         ref_key=keys.subject_ref,
     )
     runner = web.AppRunner(app, access_log=None)
@@ -101,7 +104,9 @@ async def serve_api(settings: Settings) -> None:
     if metrics_enabled():
         gauges = asyncio.create_task(LedgerGauges(ledger, every=settings.metrics_seconds).run())
     # DRP agents' status callbacks follow the ledger (orchestrator/api/drp_notify.py says why).
-    notifier = asyncio.create_task(StatusNotifier(ledger, every=settings.drp_notify_seconds).run())
+    notifier = asyncio.create_task(
+        StatusNotifier(ledger, every=settings.drp_notify_seconds, context=drp.context).run()
+    )
     mark_ready(settings, "api")
     log.info("API on %s", settings.api_url)
     try:

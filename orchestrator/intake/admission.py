@@ -23,7 +23,7 @@ from orchestrator.policy.identity import (
 from orchestrator.policy.packs import PolicyPack
 from orchestrator.policy.plan import plan_request, supported_rights
 from orchestrator.policy.regions import REGIONS
-from orchestrator.policy.taxonomy import refused_purposes, with_narrower
+from orchestrator.policy.taxonomy import canonical_details, refused_purposes, with_narrower
 from orchestrator.workflows.models import RequestInput
 from schemas import REQUESTS_TOPIC, ContractViolation, decode_and_validate, decode_event
 from schemas.identity import subject_refs
@@ -73,10 +73,15 @@ def admit_request(
         raise ContractViolation(
             "schema_violation", f"region: {region!r} is not a subdivision of {request.jurisdiction}"
         )
-    purposes = frozenset(request.details.get("purposes") or [])
-    refusal = refused_purposes(request.tenant, purposes, pack.document) if request.type in PURPOSED else None
+    named = request.details.get("purposes") or []
+    refusal = refused_purposes(request.tenant, named, pack.document) if request.type in PURPOSED else None
     if refusal:
         raise ContractViolation("unknown_purpose", f"details/purposes: {refusal}")
+    # Older words (``newsletter``) stand for the pack's data uses: the plan and the record use those.
+    details = (
+        canonical_details(request.details, pack.document) if request.type in PURPOSED else request.details
+    )
+    purposes = frozenset(details.get("purposes") or [])
     law = applicable_law(clock, request.jurisdiction, region, request.type, purposes)
     deadline = compute_deadline(request.submitted_at, law, Promise.from_pack(pack.deadline), clock.time_zone)
     escalation = pack.document.get("escalation", {})
@@ -93,8 +98,8 @@ def admit_request(
         due_at=deadline.due_at.isoformat(),
         deadline_basis=deadline.basis,
         controller={**pack.document["controller"], "rights": supported_rights(pack)},
-        steps=plan_request(pack, request.type, request.details),
-        details=request.details,
+        steps=plan_request(pack, request.type, details),
+        details=details,
         subject_refs=subject_refs(ref_key, request.tenant, request.subject),
         verification_reason=verification_reason(pack, request.verification),
         extendable_until=deadline.extendable_until.isoformat() if deadline.extendable_until else None,
@@ -111,6 +116,7 @@ def admit_request(
         transfer_countries=sorted(REGIONS[transfers["only_to"]]) if transfers else None,
         transfer_rule=transfers["citation"] if transfers else "",
         details_digest=hashlib.sha256(json.dumps(request.details, sort_keys=True).encode()).hexdigest(),
+        user_verification_until=_user_verification_until(request.verification),
     )
     document = request.verification.get("document")
     return Admission(
@@ -120,6 +126,20 @@ def admit_request(
         deadline.basis,
         identity_document=document if isinstance(document, str) else None,
     )
+
+
+def _user_verification_until(verification: dict[str, Any]) -> str | None:
+    """Until when the person may verify with us (set by the DRP gateway from the tenant's rule)."""
+    user = verification.get("user_verification")
+    if not verification.get("agent") or not isinstance(user, dict):
+        return None
+    try:
+        until = datetime.fromisoformat(str(user.get("until")))
+    except ValueError:
+        raise ContractViolation(
+            "schema_violation", "verification/user_verification/until: not an RFC 3339 date-time"
+        ) from None
+    return (until if until.tzinfo else until.replace(tzinfo=UTC)).isoformat()
 
 
 def dlq_record(

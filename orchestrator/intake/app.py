@@ -6,6 +6,8 @@ delivered: every event ends in exactly one of the two. Bad input (whatever its b
 ``schemas.decode_event``) goes to the DLQ with a reason at once and is never retried;
 transient failures (Temporal or PostgreSQL restarting) are retried in place with back-off up
 to a budget, then alerted and sent to the DLQ as ``dependency_unavailable`` (``failures.py``).
+A record batch that cannot even be decoded arrives as a placeholder event and goes to the DLQ
+as ``undecodable_batch`` naming where it is (``undecodable.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from orchestrator.intake.consent import admit_consent, group_changes
 from orchestrator.intake.consent_reader import ConsentReader, ConsentRecord
 from orchestrator.intake.failures import DependencyUnavailable, is_transient, retry_transient
 from orchestrator.intake.router import IntakeRouter
+from orchestrator.intake.undecodable import SkippedBatch, forget, guard_fetched_batches, skipped_batch
 from orchestrator.policy.packs import PolicyPack, load_packs
 from schemas import (
     CONFIRMATIONS_TOPIC,
@@ -107,6 +110,7 @@ def as_violation(exc: Exception, where: Where) -> ContractViolation:
 def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -> faust.App:
     """Build the intake app; packs are loaded (and validated) now, so a broken pack fails start-up."""
     context = IntakeContext(settings, packs if packs is not None else load_packs())
+    guard_fetched_batches()  # an undecodable batch becomes one DLQ record, not a dead intake
     app = faust.App(
         settings.intake_app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
@@ -128,16 +132,38 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
     confirmations_topic = app.topic(CONFIRMATIONS_TOPIC, value_serializer="raw", key_serializer="raw")
     dlq_topic = app.topic(DLQ_TOPIC, value_serializer="raw", key_serializer="raw")
 
-    async def reject(where: Where, raw: bytes, violation: ContractViolation) -> None:
-        record = dlq_record(raw, violation, topic=where.topic, partition=where.partition, offset=where.offset)
-
+    async def send_to_dlq(record: dict[str, Any], key: bytes | None) -> None:
         async def deliver() -> None:
-            fut = await dlq_topic.send(key=dlq_key(raw), value=json.dumps(record).encode())
+            fut = await dlq_topic.send(key=key, value=json.dumps(record).encode())
             await fut  # delivered before the bad event is acknowledged: nothing is lost
 
         await context.retry("sending a DLQ record", deliver)
-        DLQ_RECORDS.add(1, {"topic": where.topic, "reason": violation.reason})
-        log.warning("rejected %s[%s]@%s: %s", where.topic, where.partition, where.offset, violation.reason)
+        DLQ_RECORDS.add(1, {"topic": record["source_topic"], "reason": record["reason"]})
+        log.warning(
+            "rejected %s[%s]@%s: %s",
+            record["source_topic"],
+            record.get("partition"),
+            record.get("offset"),
+            record["reason"],
+        )
+
+    async def reject(where: Where, raw: bytes, violation: ContractViolation) -> None:
+        record = dlq_record(raw, violation, topic=where.topic, partition=where.partition, offset=where.offset)
+        await send_to_dlq(record, dlq_key(raw))
+
+    async def reject_skipped(batch: SkippedBatch) -> None:
+        """The DLQ record of a batch no one could decode: where it is, no bytes."""
+        violation = ContractViolation("undecodable_batch", batch.describe())
+        record = dlq_record(
+            b"", violation, topic=batch.topic, partition=batch.partition, offset=batch.first_offset
+        )
+        record["last_offset"] = batch.last_offset
+        await send_to_dlq(record, None)
+        forget(batch)
+
+    def skipped(event: faust.types.EventT) -> SkippedBatch | None:
+        """The undecodable batch this event stands for, when it is such a placeholder."""
+        return skipped_batch(event.message.topic, event.message.partition, event.message.offset)
 
     async def handle_request(raw: bytes) -> None:
         admission = admit_request(raw, context.packs, context.ref_key)
@@ -158,6 +184,9 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
     async def consume(stream: faust.StreamT, handle: Callable[[bytes], Awaitable[None]]) -> None:
         """Handle each event; whatever goes wrong with one event never stops the stream."""
         async for event in stream.events():
+            if (unreadable := skipped(event)) is not None:
+                await reject_skipped(unreadable)
+                continue
             raw = bytes(event.value or b"")
             try:
                 await handle(raw)
@@ -212,6 +241,11 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
         for n, record in enumerate(records):
             if n % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)  # let the agents (confirmations) run between slices of a window
+            # The intake's batch guard (undecodable.py) patches aiokafka itself: this consumer
+            # gets its placeholders too.
+            if (unreadable := skipped_batch(record.topic, record.partition, record.offset)) is not None:
+                await reject_skipped(unreadable)
+                continue
             try:
                 change = ConsentChange.from_event(decode_and_validate(CONSENT_TOPIC, record.raw))
                 admit_consent(change, context.packs, context.consent_refusals)

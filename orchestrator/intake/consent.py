@@ -16,7 +16,7 @@ from datetime import UTC
 from orchestrator.policy.gpc import gpc_due, gpc_purposes, gpc_refusal
 from orchestrator.policy.packs import PolicyPack
 from orchestrator.policy.plan import plan_request
-from orchestrator.policy.taxonomy import refused_purposes
+from orchestrator.policy.taxonomy import canonical_purposes, refused_purposes
 from schemas import ContractViolation
 from schemas.identity import subject_refs
 from schemas.models import ConsentChange
@@ -78,8 +78,9 @@ def group_changes(
                 event_id=c.event_id,
                 subject=c.subject,
                 subject_refs=subject_refs(ref_key, tenant, c.subject),
-                # A GPC signal withdraws the purposes the tenant's pack maps it to, by a legal date.
-                purposes=gpc if c.signal == "gpc" else list(c.purposes),
+                # A GPC signal withdraws the purposes the tenant's pack maps it to, by a legal date;
+                # an older word (``newsletter``) is recorded as the data use it stands for.
+                purposes=gpc if c.signal == "gpc" else canonical_purposes(c.purposes, packs[tenant].document),
                 action=c.action,
                 occurred_at=c.occurred_at.astimezone(UTC).isoformat(),
                 due_at=gpc_due(c.occurred_at).astimezone(UTC).isoformat() if c.signal == "gpc" else None,

@@ -6,13 +6,15 @@ each returns why an operator must verify first, or None.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
-from orchestrator.workflows.models import RequestInput
+from orchestrator.workflows.models import OperatorDecision, RequestInput, RequestState
 
 with workflow.unsafe.imports_passed_through():
     from workers.activities import definitions
@@ -21,6 +23,10 @@ with workflow.unsafe.imports_passed_through():
 SECOND_FACTOR_REASON = "second factor required: only one identity was given, an operator must verify"
 # Requests started before identity resolution existed replay without it.
 RESOLUTION_PATCH = "identity-resolution"
+# A person asked to verify with the controller (DRP need_user_verification) has until a time;
+# only requests carrying that time take the new timer (earlier histories replay unchanged).
+USER_VERIFICATION_PATCH = "user-verification-lapses"
+USER_VERIFICATION_LAPSED = "policy: user verification window"
 A = TypeVar("A")
 R = TypeVar("R")
 
@@ -28,6 +34,7 @@ R = TypeVar("R")
 class IdentityChecks:
     # Identifiers resolution linked to the subject (kept out of RequestState: see RequestWorkflow).
     _linked: dict[str, list[str]]
+    _state: RequestState
 
     async def _activity(self, stub: Callable[[A], Awaitable[R]], argument: A) -> R:
         raise NotImplementedError
@@ -68,3 +75,24 @@ class IdentityChecks:
             return f"identity resolution failed ({err.cause or err}): verify the identities given"
         self._linked = resolution.linked
         return f"{resolution.conflict}: verify they are one person" if resolution.conflict else None
+
+    def _user_verification_lapse(self, request: RequestInput) -> asyncio.Task[None] | None:
+        """When the person was asked to verify with us by a time, a timer that denies the
+        verification at that time unless someone decided first (the person on the verification
+        page, or an operator). The denial is the workflow's own decision, recorded as such."""
+        if request.user_verification_until is None or not workflow.patched(USER_VERIFICATION_PATCH):
+            return None
+        until = datetime.fromisoformat(request.user_verification_until)
+
+        async def lapse() -> None:
+            wait = (until - workflow.now()).total_seconds()
+            if wait > 0:
+                await workflow.sleep(wait)
+            if self._state.verification is None:
+                self._state.verification = OperatorDecision(
+                    USER_VERIFICATION_LAPSED,
+                    "deny",
+                    f"the person did not complete the identity verification by {until.isoformat()}",
+                )
+
+        return asyncio.ensure_future(lapse())

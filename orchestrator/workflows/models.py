@@ -67,6 +67,9 @@ class RequestInput:
     rectification_review: bool = False
     # The systems that link the subject's identifiers to one another (identity resolution).
     identity_sources: list[SystemStep] = field(default_factory=list)
+    # An authorised agent vouched for less than the tenant's rule asks: the person may verify with
+    # the controller until then (DRP need_user_verification); after it, the request is denied.
+    user_verification_until: str | None = None
 
     def task_for(self, step: SystemStep, **extra: Any) -> SystemTaskInput:
         """One system's part of this request: the input of its workflow and activities."""

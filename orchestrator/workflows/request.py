@@ -140,9 +140,12 @@ class RequestWorkflow(OperatorUpdates, LostSystems, IdentityChecks, EscalatingWa
     async def _verified(self, request: RequestInput, reason: str) -> bool:
         self._state.reason = reason
         await self._set_status("awaiting_verification")
+        lapse = self._user_verification_lapse(request)
         await self._wait_escalating(
             request, lambda: self._state.verification is not None, "identity verification"
         )
+        if lapse is not None:
+            lapse.cancel()  # decided (or cancelled) in time: the lapse timer is withdrawn
         await self._activity(definitions.discard_identity_document, request.request_id)
         decision = self._state.verification
         if self._state.cancelled is not None:

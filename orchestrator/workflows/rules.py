@@ -20,6 +20,11 @@ def verify_refusal(state: RequestState, decision: OperatorDecision) -> str | Non
         return "decision must be approve or deny"
     if decision.decision == "deny" and not decision.reason.strip():
         return "a denial needs a reason"
+    if state.verification is not None and state.verification.decision != decision.decision:
+        # The same decision again is a harmless repeat; the opposite one would be silently ignored.
+        return (
+            f"verification was already decided ({state.verification.decision}) by {state.verification.actor}"
+        )
     return None
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-PURPOSES = ["marketing", "advertising"]
+PURPOSES = ["marketing", "marketing.advertising"]
 SYSTEMS = 3  # UPJUNOO: crm (SQL), marketing_list (Kafka batch task), notify-ad-partners (Kafka)
 
 

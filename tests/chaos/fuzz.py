@@ -2,7 +2,9 @@
 
 Sends events generated from the contract's JSON Schemas (half of them aimed at real tenants)
 and mutated bytes (fuzz_inputs.py) on privacy.requests.v1, privacy.consent.v1 and
-privacy.confirmations.v1, between good erasure requests. Invariants at the end:
+privacy.confirmations.v1, plus record batches no consumer can decode (a bad CRC, a body that is
+not gzip: each batch one input, found in the DLQ by its first offset), between good erasure
+requests. Invariants at the end:
   - every input is accounted for: processed (a request in the ledger, a consent change in
     consent_events) or a DLQ record with a reason, found by (topic, partition, offset);
   - lost = 0: no input the intake acknowledged (committed past) is unaccounted for;
@@ -31,6 +33,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from schemas import CONSENT_TOPIC
 from tests.chaos.fuzz_inputs import INPUT_TOPICS, aimed_at_real_tenants, from_the_schema, mutated
 from tests.chaos.run import TENANTS, confirm_manual_steps, seed
+from tests.record_batches import CORRUPTIONS, produce_batch, record_batch
 
 Where = tuple[str, int, int]  # topic, partition, offset
 # Systems the forged answers name: async tools (they need the task id), partners and processors
@@ -48,6 +51,7 @@ class Sender:
             bootstrap_servers=bootstrap, acks="all", max_request_size=4 << 20
         )
         self.sent: dict[Where, tuple[str, bytes]] = {}  # where -> (kind, raw)
+        self._bootstrap = bootstrap
 
     async def __aenter__(self) -> Sender:
         await self._producer.start()
@@ -59,6 +63,12 @@ class Sender:
     async def send(self, topic: str, raw: bytes, kind: str) -> None:
         meta = await self._producer.send_and_wait(topic, raw)
         self.sent[(topic, meta.partition, meta.offset)] = (kind, raw)
+
+    async def send_undecodable(self, topic: str, corruption: str, partition: int) -> None:
+        """A batch of three records no consumer can decode, written as it is; one input."""
+        batch = record_batch([b'{"request_id": "undecodable"}'] * 3, corruption=corruption)
+        first = await produce_batch(self._bootstrap, topic, partition, batch)
+        self.sent[(topic, partition, first)] = (f"undecodable:{corruption}", b"")
 
 
 def processed_id(topic: str, raw: bytes) -> str | None:
@@ -136,6 +146,7 @@ async def main(schema_events: int, mutations: int, good_count: int, timeout: flo
     from infra.launch import launch, shut_down
     from infra.processes import ProcessSupervisor
     from infra.services import SERVICES
+    from infra.stack import INFRA_PARTS
     from orchestrator.cli.demo import rights_request
     from orchestrator.workflows.search import REGISTRATION
     from schemas import DLQ_TOPIC
@@ -169,6 +180,7 @@ async def main(schema_events: int, mutations: int, good_count: int, timeout: flo
                 raw = json.dumps(value).encode("utf-8", "surrogatepass")
                 inputs.append((topic, "schema", raw))
             inputs += [(topic, f"mutated:{name}", raw) for name, raw in mutated(topic, mutations, rng)]
+            inputs += [(topic, f"undecodable:{corruption}", b"") for corruption in CORRUPTIONS]
         rng.shuffle(inputs)
         print(f"Sending {len(inputs)} fuzz inputs between {len(good)} good erasure requests ...")
         async with Sender(settings.kafka_bootstrap) as sender:
@@ -177,7 +189,10 @@ async def main(schema_events: int, mutations: int, good_count: int, timeout: flo
                 if index % every == 0 and good:
                     request = good[min(index // every, len(good) - 1)]
                     await sender.send("privacy.requests.v1", json.dumps(request).encode(), "good")
-                await sender.send(topic, raw, kind)
+                if kind.startswith("undecodable:"):
+                    await sender.send_undecodable(topic, kind.removeprefix("undecodable:"), index % 4)
+                else:
+                    await sender.send(topic, raw, kind)
             for request in good[len(inputs) // every + 1 :]:
                 await sender.send("privacy.requests.v1", json.dumps(request).encode(), "good")
             ledger = await Ledger.connect(settings.pg_dsn())
@@ -216,7 +231,7 @@ async def main(schema_events: int, mutations: int, good_count: int, timeout: flo
         lost = [w for w in open_inputs if w[2] < offsets.get((w[0], w[1]), 0)]
         wedged = [w for w in open_inputs if w not in lost]
         supervisor = ProcessSupervisor(settings.state_dir)
-        dead = [name for name in SERVICES if supervisor.pid(name) is None]
+        dead = [name for name in (*INFRA_PARTS, *SERVICES) if supervisor.pid(name) is None]
         reasons = Counter(f.removeprefix("dlq:") for f in fate.values() if f.startswith("dlq:"))
         fuzz = {w: f for w, f in fate.items() if sent[w][0] != "good"}
         result = {

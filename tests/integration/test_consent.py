@@ -71,7 +71,9 @@ async def test_withdrawals_reach_every_system_with_evidence_and_the_subject_is_n
     added = await _import(stack, [{"contact_id": f"C-{run}-{i}", "email": e} for i, e in enumerate(people)])
     assert added == 60, "before withdrawing, the tool imports them like anyone"
 
-    changes = [_withdrawal(e, ["marketing", "advertising"]) for e in people]
+    changes = [_withdrawal(e, ["marketing", "marketing.advertising"]) for e in people]
+    for change in changes[10:20]:  # events in the wild still name UPJUNOO's older word for the same use
+        change["purposes"] = ["marketing", "advertising"]
     changes[7]["purposes"] = ["analytics_we_do_not_have"]  # a purpose no system processes
     await stack.publish(*changes, topic=CONSENT_TOPIC)
     await stack.publish(changes[0], changes[1], topic=CONSENT_TOPIC)  # redelivered: nothing twice
@@ -107,7 +109,30 @@ async def test_withdrawals_reach_every_system_with_evidence_and_the_subject_is_n
         role="viewer",
     )
     assert status == 200 and answer["suppressed"] is True
-    assert {s["purpose"] for s in answer["suppressions"]} == {"marketing", "advertising"}
+    assert {s["purpose"] for s in answer["suppressions"]} == {"marketing", "marketing.advertising"}
+    for person, asked in ((people[12], []), (people[3], ["advertising"])):
+        _, answer = await stack.api(
+            "POST",
+            "/v1/suppressions/check",
+            {"tenant": "upjunoo", "subject": {"email": person}, **({"purposes": asked} if asked else {})},
+        )
+        assert "marketing.advertising" in {s["purpose"] for s in answer["suppressions"]}, (
+            "an older word is recorded, and looked up, as the data use it stands for"
+        )
+    # A suppression recorded before the packs spoke fideslang kept the older word: still found.
+    renamed = await stack.fetch(
+        stack.settings.pg_database,
+        "UPDATE suppressions SET purpose = 'advertising'"
+        " WHERE event_id = $1 AND purpose = 'marketing.advertising' RETURNING 1",
+        ids[12],
+    )
+    assert len(renamed) == 1
+    _, answer = await stack.api(
+        "POST",
+        "/v1/suppressions/check",
+        {"tenant": "upjunoo", "subject": {"email": people[12]}, "purposes": ["advertising"]},
+    )
+    assert {s["purpose"] for s in answer["suppressions"]} == {"advertising", "marketing"}
     status, answer = await stack.api("GET", f"/v1/consent/{ids[3]}", role="viewer")
     assert status == 200 and {s["system"] for s in answer["systems"]} == SYSTEMS
 
@@ -115,7 +140,7 @@ async def test_withdrawals_reach_every_system_with_evidence_and_the_subject_is_n
     later = datetime.now(UTC) + timedelta(seconds=1)
     earlier = datetime.now(UTC) - timedelta(days=1)
     await stack.publish(
-        _withdrawal(people[3], ["advertising"], "grant", later),
+        _withdrawal(people[3], ["marketing.advertising"], "grant", later),
         _withdrawal(people[4], ["marketing"], "grant", earlier),
         topic=CONSENT_TOPIC,
     )
@@ -134,6 +159,12 @@ async def test_withdrawals_reach_every_system_with_evidence_and_the_subject_is_n
         {"tenant": "upjunoo", "subject": {"email": people[4]}, "purposes": ["marketing"]},
     )
     assert answer["suppressed"] is True, "an old grant does not undo a newer withdrawal"
+    _, answer = await stack.api(
+        "POST",
+        "/v1/suppressions/check",
+        {"tenant": "upjunoo", "subject": {"email": people[5]}, "purposes": ["marketing.communications.sms"]},
+    )
+    assert [s["purpose"] for s in answer["suppressions"]] == ["marketing"], "withdrawn marketing covers SMS"
 
     workflows = [
         w async for w in stack.client.list_workflows(

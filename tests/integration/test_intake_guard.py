@@ -1,6 +1,7 @@
 """Nothing bad gets in, nothing is lost: poison bytes on every input topic end in the DLQ with
-their reason while good requests go on; every Kafka compression codec is read; a confirmation
-is taken only as the answer to the task the orchestrator sent."""
+their reason while good requests go on; every Kafka compression codec is read, and a batch no
+one can decode is skipped to the DLQ; a confirmation is taken only as the answer to the task
+the orchestrator sent."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from temporalio.client import Client
 from orchestrator.workflows.models import system_workflow_id
 from schemas import CONFIRMATIONS_TOPIC, CONSENT_TOPIC, DLQ_TOPIC, REQUESTS_TOPIC
 from tests.integration.conftest import RunningStack, rights_request
+from tests.record_batches import produce_batch, record_batch
 
 
 async def produce(
@@ -211,3 +213,53 @@ async def test_a_consent_batch_is_settled_only_by_the_answer_carrying_its_batch_
     landed = await produce(stack, CONFIRMATIONS_TOPIC, [json.dumps(v).encode() for v in forged])
     reasons = await dlq_reasons(stack, landed)
     assert [reasons[where] for where in landed] == ["unbound_confirmation", "unbound_confirmation"]
+
+
+async def _produce_on(stack: RunningStack, topic: str, partition: int, value: dict[str, Any]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=stack.settings.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, json.dumps(value).encode(), partition=partition)
+    finally:
+        await producer.stop()
+
+
+async def test_a_batch_no_one_can_decode_is_skipped_to_the_dlq_and_the_events_around_it_go_on(
+    stack: RunningStack,
+):
+    """A bad CRC or a body that is not what its codec says used to stop the intake for good."""
+    intake_restarts = _restarts(stack, "intake")
+    before, after = rights_request("access", {"email": "before@example.org"}), rights_request("access")
+    change = {"event_id": str(uuid.uuid4()), "tenant": "upjunoo", "subject": {"email": "after@example.org"},
+              "purposes": ["marketing"], "action": "withdraw",
+              "occurred_at": datetime.now(UTC).isoformat()}  # fmt: skip
+    await _produce_on(stack, REQUESTS_TOPIC, 1, before)
+    bad = [(REQUESTS_TOPIC, "not_gzip"), (CONSENT_TOPIC, "bad_crc"), (CONFIRMATIONS_TOPIC, "bad_crc")]
+    skipped = {}
+    for topic, corruption in bad:
+        batch = record_batch([b'{"request_id": "x"}'] * 3, corruption=corruption)
+        skipped[(topic, 1, await produce_batch(stack.settings.kafka_bootstrap, topic, 1, batch))] = corruption
+    await _produce_on(stack, REQUESTS_TOPIC, 1, after)
+    await _produce_on(stack, CONSENT_TOPIC, 1, change)
+
+    for request in (before, after):
+        await stack.closed(request["request_id"])
+    deadline = time.monotonic() + 60
+    while not await stack.fetch(
+        stack.settings.pg_database, "SELECT 1 FROM consent_events WHERE event_id = $1", change["event_id"]
+    ):
+        assert time.monotonic() < deadline, "the consent change after the bad batch was never read"
+        await asyncio.sleep(0.3)
+    records = await stack.read_topic(
+        DLQ_TOPIC, lambda r: (r["source_topic"], r.get("partition"), r.get("offset")) in skipped,
+        want=len(skipped), timeout=60,
+    )  # fmt: skip
+    fields = ("source_topic", "partition", "offset", "last_offset", "reason", "raw")
+    found = sorted(tuple(r[f] for f in fields) for r in records)
+    assert found == sorted((*where, where[2] + 2, "undecodable_batch", "") for where in skipped)
+    assert stack.supervisor.pid("intake") is not None and _restarts(stack, "intake") == intake_restarts
+
+
+def _restarts(stack: RunningStack, service: str) -> int:
+    kept = stack.supervisor.keeper_status(service)
+    return kept.restarts if kept else 0

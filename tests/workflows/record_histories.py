@@ -88,6 +88,29 @@ async def access_after_verification(harness: Harness) -> None:
     await result(handle)
 
 
+async def person_verifies_in_time(harness: Harness) -> None:
+    """DRP need_user_verification: the person verifies before the window ends (its timer withdrawn)."""
+    reason = "the person must verify their identity with the controller (not verified: email)"
+    request = request_input(
+        "access", ("crm",), verification_reason=reason, user_verification_until=iso_in(600)
+    )
+    handle = await harness.start_request(request)
+    await settle(handle)
+    person = OperatorDecision("data subject (DRP verification page)", "approve", "customer number matched")
+    await handle.execute_update(RequestWorkflow.verify, person)
+    await result(handle)
+
+
+async def person_never_verifies(harness: Harness) -> None:
+    """DRP need_user_verification: the window lapses, the workflow denies the verification."""
+    reason = "the person must verify their identity with the controller (not verified: email)"
+    await result(
+        await harness.start_request(
+            request_input("erasure", ("crm",), verification_reason=reason, user_verification_until=iso_in(1))
+        )
+    )
+
+
 async def partner_continues_as_new(harness: Harness) -> None:
     acts = harness.activities
     acts.systems["partner"] = SystemScript("pending", signed_callbacks=True, partner_request_id="srq-1")
@@ -208,6 +231,8 @@ async def retention_sweep(harness: Harness) -> None:
 SCENARIOS: list[Scenario] = [
     erasure_with_late_answer_and_retention,
     access_after_verification,
+    person_verifies_in_time,
+    person_never_verifies,
     partner_continues_as_new,
     terminated_system_retried,
     consent_batch,

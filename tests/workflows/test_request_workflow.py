@@ -104,8 +104,8 @@ async def test_every_request_type_runs_through_its_gates(harness: Harness, reque
         request_type,
         ("crm",),
         free_copies=1,
-        details={"purposes": ["direct_marketing"]},  # absolute: an objection needs no decision
-        absolute_objection_purposes=["direct_marketing"],
+        details={"purposes": ["marketing.communications"]},  # absolute: an objection needs no decision
+        absolute_objection_purposes=["marketing.communications"],
     )
     handle = await harness.start_request(request)
 
@@ -245,8 +245,8 @@ async def test_objection_to_absolute_purpose_needs_no_decision(harness: Harness)
     request = request_input(
         "objection",
         ("crm", "mailer"),
-        details={"purposes": ["direct_marketing"]},
-        absolute_objection_purposes=["direct_marketing"],
+        details={"purposes": ["marketing.communications"]},
+        absolute_objection_purposes=["marketing.communications"],
     )
     outcome = await result(await harness.start_request(request))
     assert outcome.status == "completed"
@@ -257,8 +257,8 @@ async def _objection_awaiting_decision(harness: Harness) -> WorkflowHandle[Any, 
     request = request_input(
         "objection",
         ("crm", "mailer"),
-        details={"purposes": ["direct_marketing", "profiling"]},  # not all absolute
-        absolute_objection_purposes=["direct_marketing"],
+        details={"purposes": ["marketing.communications", "personalize.profiling"]},  # not all absolute
+        absolute_objection_purposes=["marketing.communications"],
     )
     handle = await harness.start_request(request)
     await eventually(lambda: bool(harness.activities.args(definitions.record_request_status)))
@@ -368,6 +368,48 @@ async def test_verify_refused_when_not_awaiting_verification(harness: Harness) -
     await eventually(lambda: bool(systems_acted(harness.activities)))
     approve = handle.execute_update(RequestWorkflow.verify, OperatorDecision(DPO, "approve", ""))
     assert "not awaiting verification" in await update_refused(approve)
+
+
+# A person asked to verify with the controller (DRP need_user_verification) has until a time.
+USER_VERIFICATION = {
+    "verification_reason": "the person must verify their identity with the controller (not verified: email)"
+}
+
+
+async def test_a_person_who_never_verifies_is_denied_when_the_window_lapses(harness: Harness) -> None:
+    acts = harness.activities
+    request = request_input("erasure", ("crm",), user_verification_until=iso_in(2), **USER_VERIFICATION)
+    handle = await harness.start_request(request)
+
+    outcome = await result(handle)
+
+    assert outcome.status == "rejected"
+    assert statuses(acts) == ["awaiting_verification", "rejected"]
+    reason = acts.args(definitions.record_request_status)[-1].reason or ""
+    assert reason.startswith(
+        "identity not verified: the person did not complete the identity verification by"
+    )
+    assert not systems_acted(acts)
+    decided = (await state(handle)).verification
+    assert decided is not None and decided.decision == "deny" and decided.actor.startswith("policy")
+
+
+async def test_a_person_who_verifies_in_time_runs_and_a_late_denial_is_refused(harness: Harness) -> None:
+    acts = harness.activities
+    request = request_input("erasure", ("crm",), user_verification_until=iso_in(120), **USER_VERIFICATION)
+    handle = await harness.start_request(request)
+    await eventually(lambda: bool(acts.args(definitions.record_request_status)))
+
+    person = OperatorDecision("data subject (DRP verification page)", "approve", "customer_id matched")
+    await handle.execute_update(RequestWorkflow.verify, person)
+    deny = handle.execute_update(RequestWorkflow.verify, OperatorDecision(DPO, "deny", "too late"))
+    assert "already decided (approve)" in await update_refused(deny)
+    outcome = await result(handle)
+
+    # The lapse timer was withdrawn: the verification stands, the request ran to the end.
+    assert outcome.status == "completed"
+    assert statuses(acts) == ["awaiting_verification", "in_progress", "completed"]
+    assert (await state(handle)).verification == person
 
 
 # -- systems answering later -------------------------------------------------------------------

@@ -130,12 +130,17 @@ class ConsentStore:
     async def suppressed(
         self, tenant: str, refs: list[str], purposes: list[str] | None
     ) -> list[dict[str, Any]]:
-        """The suppressions in force for any of ``refs`` (and, if given, of ``purposes``)."""
+        """The suppressions in force for any of ``refs`` (and, if given, related to ``purposes`` in
+        the fideslang hierarchy: a withdrawn ``marketing`` suppresses ``marketing.communications.email``,
+        and asking about ``marketing`` shows a withdrawn ``marketing.advertising``)."""
         rows = await self._pool.fetch(
             """
             SELECT purpose, min(since) AS since FROM suppressions
              WHERE tenant = $1 AND subject_ref = ANY($2::text[])
-               AND ($3::text[] IS NULL OR purpose = ANY($3))
+               AND ($3::text[] IS NULL OR EXISTS (
+                    SELECT 1 FROM unnest($3::text[]) AS asked(p)
+                     WHERE asked.p = purpose OR starts_with(asked.p, purpose || '.')
+                        OR starts_with(purpose, asked.p || '.')))
              GROUP BY purpose ORDER BY purpose
             """,
             tenant,

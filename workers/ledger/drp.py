@@ -4,7 +4,9 @@ Bearer tokens are kept only as SHA-256 digests (a leaked ledger gives no token).
 message's digest is kept until its ``expires-at``: the same signed bytes presented twice are a
 replay and are refused. ``drp_requests`` ties our request_id to the agent that made it (only
 that agent may read or revoke it) and records what its ``status_callback`` was last told, so
-the notifier (orchestrator.api.drp_notify) resumes after a restart without telling twice.
+the notifier (orchestrator.api.drp_notify) resumes after a restart without telling twice, and,
+when the agent vouched for less than the tenant's rule asks, until when the person may verify
+with us, how many wrong answers they gave, and when they verified (migration 0015).
 """
 
 from __future__ import annotations
@@ -57,14 +59,34 @@ class DrpStore:
         agent_request_id: str | None,
         exercise: str,
         status_callback: str | None,
+        user_verification_until: datetime | None = None,
     ) -> datetime:
         """Record an agent's request; returns when it was received."""
         received: datetime = await self._pool.fetchval(
             "INSERT INTO drp_requests (request_id, agent_id, business_id, tenant, agent_request_id,"
-            " exercise, status_callback) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING received_at",
+            " exercise, status_callback, user_verification_until)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING received_at",
             request_id, agent_id, business_id, tenant, agent_request_id, exercise, status_callback,
+            user_verification_until,
         )  # fmt: skip
         return received
+
+    async def user_verification_failed(self, request_id: str) -> int:
+        """Count a wrong answer on the verification page; returns the wrong answers so far."""
+        attempts: int = await self._pool.fetchval(
+            "UPDATE drp_requests SET user_verification_attempts = user_verification_attempts + 1"
+            " WHERE request_id = $1 RETURNING user_verification_attempts",
+            request_id,
+        )
+        return attempts
+
+    async def user_verified(self, request_id: str, verified: bool = True) -> None:
+        """The person verified on our page (or, ``verified=False``, undo it: the workflow refused)."""
+        await self._pool.execute(
+            "UPDATE drp_requests SET user_verified_at = CASE WHEN $2 THEN now() END, notify_after = now()"
+            " WHERE request_id = $1",
+            request_id, verified,
+        )  # fmt: skip
 
     async def forget_request(self, request_id: str) -> None:
         """Undo ``record_request`` when the request could not be published (the agent retries)."""
@@ -98,6 +120,16 @@ class DrpStore:
             request_id, status_key, final,
         )  # fmt: skip
 
+    async def unchanged(self, request_ids: list[str], recheck_in_seconds: float) -> None:
+        """Rows read with nothing new go to the back of the queue, so a long list of requests that
+        wait for weeks never keeps the newer ones from being looked at."""
+        if request_ids:
+            await self._pool.execute(
+                "UPDATE drp_requests SET notify_after = now() + make_interval(secs => $2)"
+                " WHERE request_id = ANY($1::uuid[])",
+                request_ids, recheck_in_seconds,
+            )  # fmt: skip
+
     async def notice_failed(self, request_id: str, error: str, retry_in_seconds: float) -> int:
         """Count a failed callback and schedule the next try; returns the attempts so far."""
         attempts: int = await self._pool.fetchval(
@@ -109,9 +141,14 @@ class DrpStore:
         return attempts
 
 
+# The agent's request, the ledger's view of it, and whether its results (the access report) are
+# still kept: ``results_purged_at`` is the same tombstone the report route answers 410 Gone on.
 _JOINED = (
     "SELECT d.request_id::text AS request_id, d.agent_id, d.business_id, d.tenant, d.agent_request_id,"
     " d.exercise, d.status_callback, d.received_at, d.revoked_at, d.notified, d.notify_attempts,"
-    " r.status AS ledger_status, r.reason AS ledger_reason, r.flags AS ledger_flags, r.due_at"
+    " d.user_verification_until, d.user_verification_attempts, d.user_verified_at,"
+    " r.status AS ledger_status, r.reason AS ledger_reason, r.flags AS ledger_flags, r.due_at,"
+    " r.closed_at, rep.request_id IS NOT NULL AS has_results, rep.purged_at AS results_purged_at"
     " FROM drp_requests d LEFT JOIN requests r ON r.request_id = d.request_id"
+    " LEFT JOIN reports rep ON rep.request_id = d.request_id"
 )

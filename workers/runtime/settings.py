@@ -105,6 +105,12 @@ class Settings:
             raise SystemExit(f"PRIVACY_CALLBACK_MAX_AGE_SECONDS={raw!r} is not a number of seconds") from None
 
     @property
+    def drp_verification_base_url(self) -> str:
+        """Where a person reaches our DRP verification page (the ``user_verification_url``'s base,
+        as the person's browser sees the API: HTTPS in production, as the spec asks)."""
+        return _env("PRIVACY_DRP_VERIFICATION_BASE_URL", self.callback_base_url).rstrip("/")
+
+    @property
     def drp_notify_seconds(self) -> float:
         """How often DRP agents' status callbacks are looked for (orchestrator/api/drp_notify.py)."""
         raw = _env("PRIVACY_DRP_NOTIFY_SECONDS", "2")

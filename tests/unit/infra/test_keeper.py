@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.keeper import FIRST_BACKOFF_ENV, MAX_BACKOFF, MAX_CRASHES, backoff, read_status
+from infra.keeper import FIRST_BACKOFF_ENV, MAX_BACKOFF, MAX_CRASHES, backoff, keeper_argv, read_status
 from infra.processes import ProcessSpec, ProcessSupervisor, StackError
 
 FAST = {FIRST_BACKOFF_ENV: "0.01"}
@@ -89,3 +89,51 @@ def test_the_supervisor_reports_a_service_that_will_not_stay_up(tmp_path):
     assert "will not stay up" in str(refused.value)
     assert f"{MAX_CRASHES - 1} restarts, last exit 2" in str(refused.value)
     assert "cannot start" in str(refused.value)  # the log's tail says why
+
+
+def _crashes_once(tmp_path: Path) -> str:
+    """A service that exits 7 on its first start and then runs for good."""
+    marker = tmp_path / "crashed-once"
+    return (
+        "import pathlib, sys, time\n"
+        f"m = pathlib.Path({str(marker)!r})\n"
+        "if not m.exists():\n    m.touch(); sys.exit(7)\n"
+        "time.sleep(600)\n"
+    )
+
+
+def test_after_a_restart_the_server_counts_as_up_only_once_its_recovery_succeeded(tmp_path):
+    """How the stack's servers come back: restarting (readiness, topics) until recovered, then running."""
+    status, recovered = tmp_path / "srv.keeper.json", tmp_path / "recovered"
+    wait_for = f"import pathlib, time\nwhile not pathlib.Path({str(recovered)!r}).exists(): time.sleep(0.05)"
+    recovery = [sys.executable, "-c", wait_for]
+    argv = keeper_argv(status, [sys.executable, "-c", _crashes_once(tmp_path)], after_restart=recovery)
+    keeper = subprocess.Popen(argv, env={**os.environ, **FAST}, start_new_session=True)
+    try:
+
+        def state() -> str | None:
+            kept = read_status(status)
+            return kept.state if kept else None
+
+        _eventually(lambda: state() == "restarting", "the restarted server to wait for its recovery")
+        recovered.touch()
+        _eventually(lambda: state() == "running", "the recovered server to count as running")
+        kept = read_status(status)
+        assert kept is not None and (kept.restarts, kept.last_exit) == (1, 7)
+        os.killpg(keeper.pid, signal.SIGINT)  # how the stack stops PostgreSQL (fast shutdown)
+        assert keeper.wait(timeout=30) == 0
+        final = read_status(status)
+        assert final is not None and final.state == "stopped" and final.restarts == 1
+    finally:
+        if keeper.poll() is None:
+            os.killpg(keeper.pid, signal.SIGKILL)
+
+
+def test_a_server_that_does_not_recover_after_a_restart_counts_as_crashed(tmp_path):
+    status = tmp_path / "srv.keeper.json"
+    never = [sys.executable, "-c", "import sys; sys.exit(1)"]
+    argv = keeper_argv(status, [sys.executable, "-c", _crashes_once(tmp_path)], after_restart=never)
+    keeper = subprocess.Popen(argv, env={**os.environ, **FAST}, start_new_session=True)
+    assert keeper.wait(timeout=60) == 1
+    kept = read_status(status)
+    assert kept is not None and kept.state == "gave_up" and kept.restarts == MAX_CRASHES - 1

@@ -14,10 +14,12 @@ from orchestrator.api.drp_notify import backoff
 from orchestrator.api.drp_protocol import (
     Directory,
     Refusal,
+    StatusContext,
     business_entry,
     check_claims,
     decode_signed,
     drp_status,
+    final_notice,
     open_signed,
     subject_of,
 )
@@ -102,6 +104,47 @@ def test_ledger_states_become_drp_statuses_with_the_specs_reasons():
     assert drp_status(_row(ledger_status="awaiting_verification", revoked_at=NOW))["status"] == "revoked"
     merged = drp_status(_row(ledger_status="cancelled", ledger_reason="merged into request x"))
     assert (merged["status"], merged["reason"]) == ("denied", "other")
+
+
+CONTEXT = StatusContext("https://privacy.example/", {"testco": "P30D"})
+
+
+def test_a_request_the_person_must_verify_answers_need_user_verification_with_our_url():
+    until = NOW + timedelta(days=14)
+    waiting = _row(ledger_status="awaiting_verification", user_verification_until=until, tenant="testco")
+    seen = drp_status(waiting, CONTEXT)
+    assert (seen["status"], seen["reason"]) == ("in_progress", "need_user_verification")
+    assert seen["user_verification_url"] == "https://privacy.example/v1/drp/verification/r1"
+    assert seen["expires_at"] == until.isoformat()
+    # Verified by the person: in progress at once, before the workflow records its next status.
+    verified = drp_status({**waiting, "user_verified_at": NOW}, CONTEXT)
+    assert verified["status"] == "in_progress" and "reason" not in verified
+    assert "user_verification_url" not in verified
+    # An agent whose assurance sufficed waits for the operator's mandate check: no URL.
+    mandate = drp_status(_row(ledger_status="awaiting_verification"), CONTEXT)
+    assert "reason" not in mandate and "user_verification_url" not in mandate
+    # Never verified in time: the workflow denied it; the spec's reason for a lapsed verification.
+    lapsed = _row(
+        ledger_status="rejected", user_verification_until=until,
+        ledger_reason="identity not verified: the person did not complete the identity verification by …",
+    )  # fmt: skip
+    assert (drp_status(lapsed, CONTEXT)["status"], drp_status(lapsed, CONTEXT)["reason"]) == (
+        "denied", "insuf_verification",
+    )  # fmt: skip
+
+
+def test_a_fulfilled_request_expires_when_the_ledger_purged_its_results():
+    closed = NOW + timedelta(days=3)
+    done = _row(ledger_status="completed", tenant="testco", closed_at=closed, has_results=True)
+    fulfilled = drp_status(done, CONTEXT)
+    assert fulfilled["status"] == "fulfilled"
+    assert fulfilled["expires_at"] == (closed + timedelta(days=30)).isoformat()
+    assert not final_notice(fulfilled), "the agent is told again when it expires"
+    expired = drp_status({**done, "results_purged_at": closed + timedelta(days=30)}, CONTEXT)
+    assert expired["status"] == "expired" and final_notice(expired)
+    # No results kept (an erasure): fulfilled is the last word, no expires_at.
+    erased = drp_status({**done, "has_results": False}, CONTEXT)
+    assert erased["status"] == "fulfilled" and "expires_at" not in erased and final_notice(erased)
 
 
 def test_the_directory_entry_comes_from_configuration_and_trusted_agents_are_checked(tmp_path: Path):

@@ -18,7 +18,17 @@ class _Anything:
 
 def _app() -> Any:
     stub: Any = _Anything()
-    return create_app(stub, TokenBook({}), stub, stub, codec=stub, callbacks=stub, drp=stub, ref_key=b"test")
+    return create_app(
+        stub,
+        TokenBook({}),
+        stub,
+        stub,
+        codec=stub,
+        callbacks=stub,
+        drp=stub,
+        ref_key=b"test",
+        drp_verification=stub,
+    )
 
 
 def test_the_document_is_valid_openapi_3_1():
