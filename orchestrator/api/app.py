@@ -172,7 +172,7 @@ def create_app(
     app.router.add_get("/v1/requests/{request_id}/audit", require("dpo", get_audit))
     # The notice quotes the reasons operators gave, meant for the subject: operators send it.
     app.router.add_get("/v1/requests/{request_id}/notice", require("operator", get_notice))
-    add_consent_routes(app, ledger, ref_key)
+    add_consent_routes(app, ledger, ref_key, app[PACKS])
     if operations is not None:
         app[OPERATIONS] = operations
         add_action_routes(app)

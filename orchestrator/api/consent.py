@@ -5,6 +5,9 @@
 ``GET /v1/consent/{event_id}``   per-system evidence of one consent change (no personal data)
 
 Identities in the check are compared as pseudonymous references; they are neither kept nor logged.
+Purposes are asked in the tenant's words: an older one (``newsletter``) is looked up as the data
+use it stands for, the key suppressions are recorded under (orchestrator.policy.taxonomy), and as
+itself (suppressions recorded before the packs spoke fideslang).
 """
 
 from __future__ import annotations
@@ -15,11 +18,14 @@ from aiohttp import web
 
 from orchestrator.api.auth import require
 from orchestrator.api.bodies import BadBody, read_json
+from orchestrator.policy.packs import PolicyPack
+from orchestrator.policy.taxonomy import canonical_purposes
 from schemas.identity import subject_refs
 from workers.ledger import Ledger
 
 CONSENT_LEDGER = web.AppKey("consent_ledger", Ledger)
 SUBJECT_REF_KEY = web.AppKey("subject_ref_key", bytes)
+CONSENT_PACKS = web.AppKey("consent_packs", dict[str, PolicyPack])
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -51,7 +57,13 @@ async def check_suppression(request: web.Request) -> web.Response:
     if problem:
         return _error(400, problem)
     refs = subject_refs(request.app[SUBJECT_REF_KEY], body["tenant"], body["subject"])
-    found = await request.app[CONSENT_LEDGER].consent.suppressed(body["tenant"], refs, body.get("purposes"))
+    purposes = body.get("purposes")
+    pack = request.app[CONSENT_PACKS].get(body["tenant"])
+    if purposes is not None and pack is not None:
+        # The data use each word stands for, and the word itself: suppressions recorded before the
+        # packs spoke fideslang were kept under the older word.
+        purposes = list(dict.fromkeys([*canonical_purposes(purposes, pack.document), *purposes]))
+    found = await request.app[CONSENT_LEDGER].consent.suppressed(body["tenant"], refs, purposes)
     return web.json_response({"suppressed": bool(found), "suppressions": found})
 
 
@@ -63,8 +75,11 @@ async def consent_evidence(request: web.Request) -> web.Response:
     return web.json_response({"event_id": event_id, "systems": evidence})
 
 
-def add_consent_routes(app: web.Application, ledger: Ledger, ref_key: bytes) -> None:
+def add_consent_routes(
+    app: web.Application, ledger: Ledger, ref_key: bytes, packs: dict[str, PolicyPack]
+) -> None:
     app[CONSENT_LEDGER] = ledger
     app[SUBJECT_REF_KEY] = ref_key
+    app[CONSENT_PACKS] = packs
     app.router.add_post("/v1/suppressions/check", require("viewer", check_suppression))
     app.router.add_get("/v1/consent/{event_id}", require("viewer", consent_evidence))

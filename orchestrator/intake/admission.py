@@ -23,7 +23,7 @@ from orchestrator.policy.identity import (
 from orchestrator.policy.packs import PolicyPack
 from orchestrator.policy.plan import plan_request, supported_rights
 from orchestrator.policy.regions import REGIONS
-from orchestrator.policy.taxonomy import refused_purposes, with_narrower
+from orchestrator.policy.taxonomy import canonical_details, refused_purposes, with_narrower
 from orchestrator.workflows.models import RequestInput
 from schemas import REQUESTS_TOPIC, ContractViolation, decode_and_validate, decode_event
 from schemas.identity import subject_refs
@@ -75,10 +75,15 @@ def admit_request(
         raise ContractViolation(
             "schema_violation", f"region: {region!r} is not a subdivision of {request.jurisdiction}"
         )
-    purposes = frozenset(request.details.get("purposes") or [])
-    refusal = refused_purposes(request.tenant, purposes, pack.document) if request.type in PURPOSED else None
+    named = request.details.get("purposes") or []
+    refusal = refused_purposes(request.tenant, named, pack.document) if request.type in PURPOSED else None
     if refusal:
         raise ContractViolation("unknown_purpose", f"details/purposes: {refusal}")
+    # Older words (``newsletter``) stand for the pack's data uses: the plan and the record use those.
+    details = (
+        canonical_details(request.details, pack.document) if request.type in PURPOSED else request.details
+    )
+    purposes = frozenset(details.get("purposes") or [])
     law = applicable_law(clock, request.jurisdiction, region, request.type, purposes)
     deadline = compute_deadline(request.submitted_at, law, Promise.from_pack(pack.deadline), clock.time_zone)
     escalation = pack.document.get("escalation", {})
@@ -95,8 +100,8 @@ def admit_request(
         due_at=deadline.due_at.isoformat(),
         deadline_basis=deadline.basis,
         controller={**pack.document["controller"], "rights": supported_rights(pack)},
-        steps=with_answering(plan_request(pack, request.type, request.details)),
-        details=request.details,
+        steps=with_answering(plan_request(pack, request.type, details)),
+        details=details,
         subject_refs=subject_refs(ref_key, request.tenant, request.subject),
         verification_reason=verification_reason(pack, request.verification),
         extendable_until=deadline.extendable_until.isoformat() if deadline.extendable_until else None,

@@ -17,6 +17,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -25,6 +26,7 @@ from faust.contrib.opentelemetry import setup_opentelemetry
 
 from orchestrator.intake.admission import admit_request, dlq_key, dlq_record
 from orchestrator.intake.consent import admit_consent, group_changes
+from orchestrator.intake.consent_reader import ConsentReader, ConsentRecord
 from orchestrator.intake.failures import DependencyUnavailable, is_transient, retry_transient
 from orchestrator.intake.fetching import IntakeApp
 from orchestrator.intake.router import IntakeRouter
@@ -48,6 +50,16 @@ from workers.runtime.task_ids import task_ids_from_environment
 from workers.runtime.temporal_client import connect
 
 log = logging.getLogger(__name__)
+YIELD_EVERY = 500  # consent changes validated between two turns of the event loop
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where an input event was read: what its DLQ record names."""
+
+    topic: str
+    partition: int
+    offset: int
 
 
 class IntakeContext:
@@ -57,6 +69,7 @@ class IntakeContext:
         self.settings = settings
         self.packs = packs
         self.ref_key = secret_keys(settings.state_dir).subject_ref
+        self.consent_refusals: dict[tuple[str, tuple[str, ...]], str | None] = {}  # admit_consent's memo
         self._router: IntakeRouter | None = None
         self._lock = asyncio.Lock()
 
@@ -77,7 +90,11 @@ class IntakeContext:
         return await retry_transient(what, action, self.settings.intake_retry_seconds)
 
 
-def as_violation(exc: Exception, event: faust.types.EventT) -> ContractViolation:
+def where_read(event: faust.types.EventT) -> Where:
+    return Where(event.message.topic, event.message.partition, event.message.offset)
+
+
+def as_violation(exc: Exception, where: Where) -> ContractViolation:
     """The DLQ reason for an event that failed: its own (data) or a dependency that stayed down."""
     if isinstance(exc, ContractViolation):
         return exc
@@ -85,8 +102,8 @@ def as_violation(exc: Exception, event: faust.types.EventT) -> ContractViolation
         return ContractViolation("dependency_unavailable", str(exc))
     # Type only in the log: an exception's text may quote the event, and logs carry no PII.
     log.error(
-        "could not process %s[%s]@%s: %s (%s)", event.message.topic, event.message.partition,
-        event.message.offset, type(exc).__name__, "transient" if is_transient(exc) else "data error",
+        "could not process %s[%s]@%s: %s (%s)", where.topic, where.partition, where.offset,
+        type(exc).__name__, "transient" if is_transient(exc) else "data error",
     )  # fmt: skip
     return ContractViolation("processing_error", f"{type(exc).__name__}: {str(exc)[:500]}")
 
@@ -115,8 +132,6 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
     requests_topic = app.topic(REQUESTS_TOPIC, value_serializer="raw", key_serializer="raw")
     confirmations_topic = app.topic(CONFIRMATIONS_TOPIC, value_serializer="raw", key_serializer="raw")
     dlq_topic = app.topic(DLQ_TOPIC, value_serializer="raw", key_serializer="raw")
-    consent_topic = app.topic(CONSENT_TOPIC, value_serializer="raw", key_serializer="raw")
-    consent_max, consent_seconds = settings.consent_window
 
     async def send_to_dlq(record: dict[str, Any], key: bytes | None) -> None:
         async def deliver() -> None:
@@ -133,14 +148,8 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
             record["reason"],
         )
 
-    async def reject(event: faust.types.EventT, raw: bytes, violation: ContractViolation) -> None:
-        record = dlq_record(
-            raw,
-            violation,
-            topic=event.message.topic,
-            partition=event.message.partition,
-            offset=event.message.offset,
-        )
+    async def reject(where: Where, raw: bytes, violation: ContractViolation) -> None:
+        record = dlq_record(raw, violation, topic=where.topic, partition=where.partition, offset=where.offset)
         await send_to_dlq(record, dlq_key(raw))
 
     async def reject_skipped(batch: SkippedBatch) -> None:
@@ -183,7 +192,8 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
             try:
                 await handle(raw)
             except Exception as exc:  # noqa: BLE001 - a bug on one event must not stop the agent
-                await reject(event, raw, as_violation(exc, event))
+                where = where_read(event)
+                await reject(where, raw, as_violation(exc, where))
 
     @app.agent(requests_topic, concurrency=4)
     async def intake_requests(stream: faust.StreamT) -> None:
@@ -193,45 +203,64 @@ def create_app(settings: Settings, packs: dict[str, PolicyPack] | None = None) -
     async def intake_confirmations(stream: faust.StreamT) -> None:
         await consume(stream, handle_confirmation)
 
-    async def handle_consent_window(events: list[faust.types.EventT]) -> None:
+    async def handle_consent_window(records: list[ConsentRecord]) -> None:
         """Bad changes to the DLQ; the good ones, per tenant, become one batch workflow each."""
-        began = time.perf_counter()
-        changes: list[ConsentChange] = []
-        for event in events:
-            if (unreadable := skipped(event)) is not None:
-                await reject_skipped(unreadable)
-                continue
-            raw = bytes(event.value or b"")
-            try:
-                change = ConsentChange.from_event(decode_and_validate(CONSENT_TOPIC, raw))
-                admit_consent(change, context.packs)
-                changes.append(change)
-            except Exception as exc:  # noqa: BLE001 - one bad change never fails its window
-                await reject(event, raw, as_violation(exc, event))
+        try:
+            await start_consent_batches(records)
+        except Exception as exc:  # noqa: BLE001 - a bug on one window must not stop the reader
+            for record in records:
+                where = Where(record.topic, record.partition, record.offset)
+                await reject(where, record.raw, as_violation(exc, where))
+
+    # Windows in flight validate one at a time, in order: each gets the CPU to itself and
+    # reaches PostgreSQL and Temporal sooner, while the next one validates during its round trips.
+    validating = asyncio.Lock()
+
+    async def start_consent_batches(records: list[ConsentRecord]) -> None:
+        async with validating:
+            began = time.perf_counter()
+            changes = await validate_consent(records)
+            batches = group_changes(changes, context.packs, context.ref_key) if changes else []
+            validated = time.perf_counter()
         if not changes:
             return
         router = await context.retry("connecting to Temporal and PostgreSQL", context.router)
-        validated = time.perf_counter()
-        for batch, entries in group_changes(changes, context.packs, context.ref_key):
+        for batch, entries in batches:
             await context.retry(
                 f"starting consent batch {batch.batch_id}",
                 partial(router.start_consent_batch, batch, entries),
             )
         log.info(
             "consent window: %d change(s), %d rejected; validated in %.0f ms, batches started in %.0f ms",
-            len(changes), len(events) - len(changes), 1000 * (validated - began),
+            len(changes), len(records) - len(changes), 1000 * (validated - began),
             1000 * (time.perf_counter() - validated),
         )  # fmt: skip
 
-    @app.agent(consent_topic, concurrency=2)
-    async def intake_consent(stream: faust.StreamT) -> None:
-        # A short window of changes at a time (faust acknowledges them once the batch started).
-        async for events in stream.take_events(consent_max, within=consent_seconds):  # type: ignore[attr-defined]
+    async def validate_consent(records: list[ConsentRecord]) -> list[ConsentChange]:
+        """The window's valid changes; each bad one goes to the DLQ with its reason."""
+        changes: list[ConsentChange] = []
+        for n, record in enumerate(records):
+            if n % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)  # let the agents (confirmations) run between slices of a window
+            # The intake's batch guard (undecodable.py) patches aiokafka itself: this consumer
+            # gets its placeholders too.
+            if (unreadable := skipped_batch(record.topic, record.partition, record.offset)) is not None:
+                await reject_skipped(unreadable)
+                continue
             try:
-                await handle_consent_window(list(events))
-            except Exception as exc:  # noqa: BLE001 - a bug on one window must not stop the agent
-                for event in events:
-                    await reject(event, bytes(event.value or b""), as_violation(exc, event))
+                change = ConsentChange.from_event(decode_and_validate(CONSENT_TOPIC, record.raw))
+                admit_consent(change, context.packs, context.consent_refusals)
+                changes.append(change)
+            except Exception as exc:  # noqa: BLE001 - one bad change never fails its window
+                where = Where(record.topic, record.partition, record.offset)
+                await reject(where, record.raw, as_violation(exc, where))
+        return changes
+
+    # Consent changes are read in windows off a plain consumer, not by a faust agent (why:
+    # consent_reader.py); the task runs as long as the app, and faust cancels it on shutdown.
+    @app.task
+    async def read_consent() -> None:
+        await ConsentReader(settings, handle_consent_window).run()
 
     return app
 

@@ -16,13 +16,14 @@ from datetime import UTC
 from orchestrator.policy.gpc import gpc_due, gpc_purposes, gpc_refusal
 from orchestrator.policy.packs import PolicyPack
 from orchestrator.policy.plan import plan_request
-from orchestrator.policy.taxonomy import refused_purposes
+from orchestrator.policy.taxonomy import canonical_purposes, refused_purposes
 from schemas import ContractViolation
 from schemas.identity import subject_refs
 from schemas.models import ConsentChange
 from workers.messages.consent import ConsentBatch, ConsentEntry, SystemShare
 from workers.messages.requests import SystemStep
 
+MEMO_LIMIT = 1024
 BATCH_NAMESPACE = uuid.UUID("7b3f5e0c-1d2a-4c59-9d0e-2f6a1c8b4e17")
 
 
@@ -30,8 +31,15 @@ def batch_id(tenant: str, event_ids: list[str]) -> str:
     return str(uuid.uuid5(BATCH_NAMESPACE, tenant + "\n" + "\n".join(sorted(event_ids))))
 
 
-def admit_consent(change: ConsentChange, packs: dict[str, PolicyPack]) -> None:
-    """ContractViolation when no pack can honour the change (unknown tenant, no such purpose)."""
+def admit_consent(
+    change: ConsentChange,
+    packs: dict[str, PolicyPack],
+    memo: dict[tuple[str, tuple[str, ...]], str | None] | None = None,
+) -> None:
+    """ContractViolation when no pack can honour the change (unknown tenant, no such purpose).
+
+    ``memo`` keeps each (tenant, purposes) verdict: at stream speed most changes name the same
+    few purposes, and walking the pack and the taxonomy for each was a tenth of the intake's CPU."""
     pack = packs.get(change.tenant)
     if pack is None:
         raise ContractViolation("unknown_tenant", f"tenant: no policy pack for {change.tenant!r}")
@@ -42,7 +50,13 @@ def admit_consent(change: ConsentChange, packs: dict[str, PolicyPack]) -> None:
         if refusal:
             raise ContractViolation("gpc_not_honoured", f"signal: {refusal}")
         return
-    refusal = refused_purposes(pack.tenant, change.purposes, pack.document)
+    key = (change.tenant, tuple(change.purposes))
+    if memo is not None and key in memo:
+        refusal = memo[key]
+    else:
+        refusal = refused_purposes(pack.tenant, change.purposes, pack.document)
+        if memo is not None and len(memo) < MEMO_LIMIT:  # bounded: fuzzed purposes are endless
+            memo[key] = refusal
     if refusal:
         raise ContractViolation("unknown_purpose", f"purposes: {refusal}")
 
@@ -64,8 +78,9 @@ def group_changes(
                 event_id=c.event_id,
                 subject=c.subject,
                 subject_refs=subject_refs(ref_key, tenant, c.subject),
-                # A GPC signal withdraws the purposes the tenant's pack maps it to, by a legal date.
-                purposes=gpc if c.signal == "gpc" else list(c.purposes),
+                # A GPC signal withdraws the purposes the tenant's pack maps it to, by a legal date;
+                # an older word (``newsletter``) is recorded as the data use it stands for.
+                purposes=gpc if c.signal == "gpc" else canonical_purposes(c.purposes, packs[tenant].document),
                 action=c.action,
                 occurred_at=c.occurred_at.astimezone(UTC).isoformat(),
                 due_at=gpc_due(c.occurred_at).astimezone(UTC).isoformat() if c.signal == "gpc" else None,

@@ -7,6 +7,7 @@ the de-duplication), and a confirmation seen twice is ignored by the waiting wor
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from temporalio.client import Client
@@ -111,7 +112,12 @@ class IntakeRouter:
         """Keep the changes (encrypted), then start the batch's workflow once; a window delivered
         twice finds both already there."""
         key_id, sealed = self._codec.seal(entries_to_json(entries), batch.batch_id)
-        await self._ledger.consent.keep_batch(batch.batch_id, batch.tenant, len(entries), key_id, sealed)
+        # The changes and the suppression list go in with the sealed batch, in one transaction:
+        # the intake holds them decoded already, and the workflow goes straight to the systems.
+        await self._ledger.consent.keep_batch(
+            batch.batch_id, batch.tenant, len(entries), key_id, sealed, entries=entries
+        )
+        batch = dataclasses.replace(batch, recorded=True)
         attributes = TypedSearchAttributes(
             [
                 SearchAttributePair(search.TENANT, batch.tenant),

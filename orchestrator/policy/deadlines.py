@@ -27,6 +27,15 @@ from schemas.periods import add_iso_period, add_months
 # Only these are opt-outs under the CCPA: withdrawing consent, or objecting to the sale or
 # sharing of personal information (Cal. Code Regs. tit. 11, §7026(f): 15 business days).
 OPT_OUT_PURPOSES = frozenset({"sale", "sharing", "sale_sharing", "cross_context_behavioral_advertising"})
+# The same in fideslang data uses, each with everything under it: sharing with third parties,
+# and advertising on data joined with theirs (cross-context behavioural advertising).
+OPT_OUT_DATA_USES = ("third_party_sharing", "marketing.advertising.third_party")
+
+
+def is_opt_out(purposes: frozenset[str]) -> bool:
+    """Whether an objection naming these purposes opts out of sale or sharing (CCPA)."""
+    under = any(p == use or p.startswith(use + ".") for p in purposes for use in OPT_OUT_DATA_USES)
+    return bool(purposes & OPT_OUT_PURPOSES) or under
 
 
 @dataclass(frozen=True)
@@ -130,7 +139,7 @@ def applicable_law(
     """The law's period for this request: a CCPA opt-out has its own, shorter one."""
     law = clock.law(jurisdiction, region)
     if law is CCPA and (
-        request_type == "consent_withdrawal" or (request_type == "objection" and purposes & OPT_OUT_PURPOSES)
+        request_type == "consent_withdrawal" or (request_type == "objection" and is_opt_out(purposes))
     ):
         return CCPA_OPT_OUT
     return law

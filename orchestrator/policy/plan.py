@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.policy.packs import PolicyPack
-from orchestrator.policy.taxonomy import any_related, human_names
+from orchestrator.policy.taxonomy import any_related, extension_names, human_names
 from schemas.vocabulary import REQUEST_TYPE_NAMES
 from workers.messages.requests import SystemStep
 
@@ -41,7 +41,7 @@ def plan_request(
                 action=rule["action"],
                 connector=dict(system["connector"]),
                 rule=dict(rule),
-                disclosure=_disclosure(system),
+                disclosure=_disclosure(system, extension_names(pack.document)),
             )
         )
     if steps:
@@ -49,11 +49,11 @@ def plan_request(
     return steps
 
 
-def _disclosure(system: dict[str, Any]) -> dict[str, Any]:
+def _disclosure(system: dict[str, Any], extensions: dict[str, str]) -> dict[str, Any]:
     """What the subject is owed to know of a system, with the human names of its fideslang
-    categories and purposes."""
+    categories and purposes (the pack's extensions by the names it gives them)."""
     disclosure = {key: system[key] for key in DISCLOSED if key in system}
-    names = human_names([*system.get("categories", []), *system.get("purposes", [])])
+    names = human_names([*system.get("categories", []), *system.get("purposes", [])], extensions)
     if names:
         disclosure["names"] = names
     return disclosure

@@ -1,10 +1,12 @@
 """Consent withdrawals at stream speed: one workflow per tenant and window of changes.
 
-It keeps the changes (and the suppression list) in the ledger first, then hands each system
-the withdrawals it must act on, all at once: an SQL system stops them in one activity, an
-asynchronous tool receives one batch task and confirms the batch on Kafka. Each system's
-answer becomes per-subject evidence. The workflow id comes from the batch's event ids, so a
-window delivered twice is one workflow; every step is keyed by (batch, system).
+The changes (and the suppression list) are in the ledger first — kept by the intake with the
+sealed batch, or by this workflow's first activity for batches an earlier intake started. Then
+each system gets the withdrawals it must act on, all at once: an SQL system stops them and
+keeps its per-subject evidence in one activity, an asynchronous tool receives one batch task
+and confirms the batch on Kafka, and its answer becomes per-subject evidence. The workflow id
+comes from the batch's event ids, so a window delivered twice is one workflow; every step is
+keyed by (batch, system).
 """
 
 from __future__ import annotations
@@ -34,21 +36,28 @@ with workflow.unsafe.imports_passed_through():
     )
 
 RESEND_AFTER = timedelta(minutes=10)  # an asynchronous tool silent this long gets the batch again
+# Batches started from here on: the changes come recorded by the intake (when the batch says
+# so), and a system's final answer is recorded by the activity that acted (act_on_consent_batch):
+# two activities fewer per batch and system on the way to the evidence.
+ACT_AND_RECORD = "consent-batch-act-and-record"
 
 
 @workflow.defn(name="ConsentBatchWorkflow")
 class ConsentBatchWorkflow:
     def __init__(self) -> None:
         self._answers: dict[str, BatchConfirmation] = {}
+        self._act_and_record = False
 
     @workflow.run
     async def run(self, batch: ConsentBatch) -> dict[str, str]:
-        await workflow.execute_activity(
-            definitions.record_consent_batch,
-            batch,
-            start_to_close_timeout=timedelta(seconds=60),
-            retry_policy=LEDGER_RETRY,
-        )
+        self._act_and_record = workflow.patched(ACT_AND_RECORD)
+        if not (self._act_and_record and batch.recorded):
+            await workflow.execute_activity(
+                definitions.record_consent_batch,
+                batch,
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=LEDGER_RETRY,
+            )
         outcomes = await asyncio.gather(*(self._system(batch, share) for share in batch.systems))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return {share.step.system: outcome for share, outcome in zip(batch.systems, outcomes, strict=True)}
@@ -70,6 +79,8 @@ class ConsentBatchWorkflow:
             outcome = ConsentSystemOutcome(
                 batch.batch_id, batch.tenant, system, answer.outcome, answer.at, share.entry_indexes, evidence
             )
+        if outcome.recorded:  # kept by the activity that acted
+            return outcome.outcome
         await workflow.execute_activity(
             definitions.record_consent_outcome,
             outcome,
@@ -83,7 +94,7 @@ class ConsentBatchWorkflow:
         its outcome, so the other systems' outcomes are still recorded."""
         try:
             return await workflow.execute_activity(
-                definitions.apply_consent_batch,
+                definitions.act_on_consent_batch if self._act_and_record else definitions.apply_consent_batch,
                 work,
                 start_to_close_timeout=timedelta(seconds=120),
                 retry_policy=CONNECTOR_RETRY,

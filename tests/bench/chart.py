@@ -86,7 +86,8 @@ def _consent(results: dict[str, Any], axis: Any) -> None:
         ],
         color=["#999999", "#7aa6d8", "#2a6ebb"],
     )
-    axis.axhline(consent["target_events_per_s"], color="#c0392b", linestyle="--", label="target 2,000/s")
+    target = consent["target_events_per_s"]
+    axis.axhline(target, color="#c0392b", linestyle="--", label=f"target {target:,}/s")
     axis.set_yscale("log")
     axis.set_ylabel("consent events per second (log)")
     axis.set_title(f"(d) {consent['ours']['events']:,} withdrawals, {consent['ours']['systems']} systems")

@@ -10,6 +10,7 @@ statements are the burst's.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import signal
 import sys
@@ -50,7 +51,7 @@ class Profiler:
             pid = supervisor.pid(name)
             if pid is None:
                 continue
-            stacks = self._output.parent / f"profile-{name}.txt"
+            stacks = self._output.parent / f"{self._output.stem}-{name}.txt"
             spy = await asyncio.create_subprocess_exec(
                 _py_spy(), "record", "--pid", str(pid), "--subprocesses", "--format", "raw",
                 "--rate", "100", "--nonblocking", "--output", str(stacks),
@@ -132,3 +133,39 @@ def _short(frame: str) -> str:
     name, _, where = frame.partition(" (")
     file = where.rsplit(":", 1)[0].rsplit("/", 2)
     return f"{name} ({'/'.join(file[-2:])})" if where else name
+
+
+PARTS = ("postgres", "broker", "temporal", "sandbox", "worker", "intake", "api")
+
+
+def cpu_seconds(settings: Any) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each part of the stack and its process tree,
+    read from /proc: the difference across a run says which part the run kept busy."""
+    from infra.processes import ProcessSupervisor
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float, float]] = {}  # pid -> (parent, own, reaped children's)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # gone meanwhile
+            own, reaped = int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+            stats[int(entry.name)] = (int(fields[1]), own / ticks, reaped / ticks)
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _, _) in stats.items():
+        children.setdefault(parent, []).append(pid)
+    supervisor = ProcessSupervisor(settings.state_dir)
+    used: dict[str, float] = {}
+    for name in PARTS:
+        root = supervisor.pid(name)
+        if root is None or root not in stats:
+            continue
+        total, todo = stats[root][2], [root]
+        while todo:
+            pid = todo.pop()
+            total += stats[pid][1]
+            todo.extend(children.get(pid, []))
+        used[name] = round(total, 2)
+    return used

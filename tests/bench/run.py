@@ -224,7 +224,8 @@ async def main(options: argparse.Namespace) -> int:
                 results["end_to_end_burst"]["requests_per_s"] / results["bare_temporal"]["workflows_per_s"], 3
             )
         if "consent" in parts:
-            results["consent"] = await consent_bench(settings, options.consent, progress)
+            profile = RESULTS / "profile-consent.txt" if options.profile_consent else None
+            results["consent"] = await consent_bench(settings, options.consent, progress, profile)
         if "open" in parts:
             results["open_requests"] = await open_requests_bench(
                 settings, options.open, options.sample, progress
@@ -251,6 +252,9 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=100, help="burst size for (a) and (b)")
     parser.add_argument("--single", type=int, default=20, help="requests sent one at a time for latency")
     parser.add_argument("--consent", type=int, default=20000, help="consent withdrawals for (d)")
+    parser.add_argument(
+        "--profile-consent", action="store_true", help="py-spy (d) to bench-results/profile-consent.txt"
+    )
     parser.add_argument("--open", type=int, default=10000, help="requests kept open at a partner for (e)")
     parser.add_argument("--sample", type=int, default=100, help="of those, how many a signed callback closes")
     parser.add_argument("--shop", type=int, default=100, help="burst size for (f), the shop database")

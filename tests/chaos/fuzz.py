@@ -30,6 +30,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from schemas import CONSENT_TOPIC
 from tests.chaos.fuzz_inputs import INPUT_TOPICS, aimed_at_real_tenants, from_the_schema, mutated
 from tests.chaos.run import TENANTS, confirm_manual_steps, seed
 from tests.record_batches import CORRUPTIONS, produce_batch, record_batch
@@ -93,17 +94,22 @@ async def read_dlq(consumer: AIOKafkaConsumer, into: dict[Where, str]) -> None:
 
 
 async def committed(settings: Any, wheres: list[Where]) -> dict[tuple[str, int], int]:
-    """The intake group's committed offset per partition (what it acknowledged)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=settings.intake_app_id,
-                                enable_auto_commit=False)  # fmt: skip
-    await consumer.start()
-    try:
-        out = {}
-        for topic, partition in {(t, p) for t, p, _ in wheres}:
-            out[(topic, partition)] = await consumer.committed(TopicPartition(topic, partition)) or 0
-        return out
-    finally:
-        await consumer.stop()
+    """The intake groups' committed offset per partition (what they acknowledged): faust's group
+    for requests and confirmations, the consent reader's own for consent changes."""
+    from orchestrator.intake.consent_reader import consent_group
+
+    out: dict[tuple[str, int], int] = {}
+    for group in (settings.intake_app_id, consent_group(settings)):
+        consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=group,
+                                    enable_auto_commit=False)  # fmt: skip
+        await consumer.start()
+        try:
+            for topic, partition in {(t, p) for t, p, _ in wheres}:
+                if (topic == CONSENT_TOPIC) == (group != settings.intake_app_id):
+                    out[(topic, partition)] = await consumer.committed(TopicPartition(topic, partition)) or 0
+        finally:
+            await consumer.stop()
+    return out
 
 
 async def running(ledger: Any, request_ids: list[str], timeout: float) -> None:

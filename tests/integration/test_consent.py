@@ -16,6 +16,7 @@ from typing import Any
 from infra.sandbox.async_system import import_contacts
 from schemas import CONSENT_TOPIC, DLQ_TOPIC
 from tests.integration.conftest import RunningStack
+from workers.messages.consent import ConsentEntry
 
 SYSTEMS = {"crm", "marketing_list", "notify-ad-partners"}  # crm: by SQL, the others confirm on Kafka
 
@@ -70,7 +71,9 @@ async def test_withdrawals_reach_every_system_with_evidence_and_the_subject_is_n
     added = await _import(stack, [{"contact_id": f"C-{run}-{i}", "email": e} for i, e in enumerate(people)])
     assert added == 60, "before withdrawing, the tool imports them like anyone"
 
-    changes = [_withdrawal(e, ["marketing", "advertising"]) for e in people]
+    changes = [_withdrawal(e, ["marketing", "marketing.advertising"]) for e in people]
+    for change in changes[10:20]:  # events in the wild still name UPJUNOO's older word for the same use
+        change["purposes"] = ["marketing", "advertising"]
     changes[7]["purposes"] = ["analytics_we_do_not_have"]  # a purpose no system processes
     await stack.publish(*changes, topic=CONSENT_TOPIC)
     await stack.publish(changes[0], changes[1], topic=CONSENT_TOPIC)  # redelivered: nothing twice
@@ -106,7 +109,30 @@ async def test_withdrawals_reach_every_system_with_evidence_and_the_subject_is_n
         role="viewer",
     )
     assert status == 200 and answer["suppressed"] is True
-    assert {s["purpose"] for s in answer["suppressions"]} == {"marketing", "advertising"}
+    assert {s["purpose"] for s in answer["suppressions"]} == {"marketing", "marketing.advertising"}
+    for person, asked in ((people[12], []), (people[3], ["advertising"])):
+        _, answer = await stack.api(
+            "POST",
+            "/v1/suppressions/check",
+            {"tenant": "upjunoo", "subject": {"email": person}, **({"purposes": asked} if asked else {})},
+        )
+        assert "marketing.advertising" in {s["purpose"] for s in answer["suppressions"]}, (
+            "an older word is recorded, and looked up, as the data use it stands for"
+        )
+    # A suppression recorded before the packs spoke fideslang kept the older word: still found.
+    renamed = await stack.fetch(
+        stack.settings.pg_database,
+        "UPDATE suppressions SET purpose = 'advertising'"
+        " WHERE event_id = $1 AND purpose = 'marketing.advertising' RETURNING 1",
+        ids[12],
+    )
+    assert len(renamed) == 1
+    _, answer = await stack.api(
+        "POST",
+        "/v1/suppressions/check",
+        {"tenant": "upjunoo", "subject": {"email": people[12]}, "purposes": ["advertising"]},
+    )
+    assert {s["purpose"] for s in answer["suppressions"]} == {"advertising", "marketing"}
     status, answer = await stack.api("GET", f"/v1/consent/{ids[3]}", role="viewer")
     assert status == 200 and {s["system"] for s in answer["systems"]} == SYSTEMS
 
@@ -114,7 +140,7 @@ async def test_withdrawals_reach_every_system_with_evidence_and_the_subject_is_n
     later = datetime.now(UTC) + timedelta(seconds=1)
     earlier = datetime.now(UTC) - timedelta(days=1)
     await stack.publish(
-        _withdrawal(people[3], ["advertising"], "grant", later),
+        _withdrawal(people[3], ["marketing.advertising"], "grant", later),
         _withdrawal(people[4], ["marketing"], "grant", earlier),
         topic=CONSENT_TOPIC,
     )
@@ -133,6 +159,12 @@ async def test_withdrawals_reach_every_system_with_evidence_and_the_subject_is_n
         {"tenant": "upjunoo", "subject": {"email": people[4]}, "purposes": ["marketing"]},
     )
     assert answer["suppressed"] is True, "an old grant does not undo a newer withdrawal"
+    _, answer = await stack.api(
+        "POST",
+        "/v1/suppressions/check",
+        {"tenant": "upjunoo", "subject": {"email": people[5]}, "purposes": ["marketing.communications.sms"]},
+    )
+    assert [s["purpose"] for s in answer["suppressions"]] == ["marketing"], "withdrawn marketing covers SMS"
 
     workflows = [
         w async for w in stack.client.list_workflows(
@@ -161,3 +193,51 @@ async def test_bad_consent_events_go_to_the_dlq_and_good_ones_in_the_same_window
     reasons = {r["reason"] for r in rejected}
     assert reasons == {"unknown_tenant", "schema_violation", "malformed_json"}, reasons
     assert len(rejected) == 3
+
+
+async def test_changes_and_evidence_recorded_again_are_kept_once(stack: RunningStack) -> None:
+    """Bulk writes (COPY) fall back to skipping what is there when a batch comes again."""
+    store = stack.ledger.consent
+    batch_id, at = str(uuid.uuid4()), datetime.now(UTC).isoformat()
+    entries = [
+        ConsentEntry(f"again-{batch_id}-{i}", {"email": f"again-{i}@example.org"}, [f"ref-{batch_id}-{i}"],
+                     ["marketing"], "withdraw", at)
+        for i in range(3)
+    ]  # fmt: skip
+    ids = [e.event_id for e in entries]
+    await store.keep_batch(batch_id, "upjunoo", 2, "k", b"sealed", entries=entries[:2])
+    regrouped = str(uuid.uuid4())  # redelivered in another window, with a change not seen yet
+    await store.keep_batch(regrouped, "upjunoo", 3, "k", b"sealed", entries=entries)
+    assert await store.record_outcome(batch_id, "crm", "consent_withdrawn", at, ids[:2], {}, {}) == 2
+    assert await store.record_outcome(regrouped, "crm", "consent_withdrawn", at, ids, {}, {}) == 1
+
+    db = stack.settings.pg_database
+    evidence = await stack.fetch(
+        db, "SELECT event_id, batch_id::text FROM consent_evidence WHERE event_id = ANY($1)", ids
+    )
+    assert sorted((r["event_id"], r["batch_id"]) for r in evidence) == [
+        (ids[0], batch_id), (ids[1], batch_id), (ids[2], regrouped)
+    ]  # fmt: skip
+    events = await stack.fetch(
+        db, "SELECT event_id, batch_id::text FROM consent_events WHERE event_id = ANY($1)", ids
+    )
+    assert sorted((r["event_id"], r["batch_id"]) for r in events) == [
+        (ids[0], batch_id), (ids[1], batch_id), (ids[2], regrouped)
+    ]  # fmt: skip
+    refs = [ref for e in entries for ref in e.subject_refs]
+    suppressed = await stack.fetch(
+        db, "SELECT subject_ref FROM suppressions WHERE subject_ref = ANY($1)", refs
+    )
+    assert sorted(r["subject_ref"] for r in suppressed) == sorted(refs)
+    when = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    later = ConsentEntry(
+        f"later-{batch_id}",
+        {"email": "again-0@example.org"},
+        entries[0].subject_refs,
+        ["marketing"],
+        "withdraw",
+        when,
+    )
+    await store.keep_batch(str(uuid.uuid4()), "upjunoo", 1, "k", b"sealed", entries=[later])
+    [kept] = await stack.fetch(db, "SELECT event_id FROM suppressions WHERE subject_ref = $1", refs[0])
+    assert kept["event_id"] == later.event_id  # a subject suppressed before: the latest withdrawal wins

@@ -51,14 +51,15 @@ async def test_a_gpc_signal_opts_out_of_the_mapped_purposes_everywhere_and_suppr
         "POST", "/v1/suppressions/check", {"tenant": "upjunoo", "subject": {"email": email}}, role="viewer"
     )
     assert status == 200 and answer["suppressed"] is True
-    assert {s["purpose"] for s in answer["suppressions"]} == {"advertising"}, "the pack's GPC purposes only"
+    suppressed = {s["purpose"] for s in answer["suppressions"]}
+    assert suppressed == {"marketing.advertising"}, "the pack's GPC purposes only"
     assert await _import(stack, [{"contact_id": f"G2-{run}", "email": email}]) == 0, "not re-added"
 
     tasks = await stack.read_topic(
         SYSTEM_TASKS_TOPIC,
         lambda t: (
             t.get("tenant") == "upjunoo"
-            and (t.get("details") or {}).get("purposes") == ["advertising"]
+            and (t.get("details") or {}).get("purposes") == ["marketing.advertising"]
             and bool((t.get("details") or {}).get("due_at"))
         ),
     )

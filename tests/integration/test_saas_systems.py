@@ -95,9 +95,8 @@ async def test_upjunoo_support_desk_exports_the_tickets_then_purges_the_user_by_
 
 async def test_jump_newsletter_objection_unsubscribes_the_member_keyed_by_email_hash(stack: RunningStack):
     await stack.reseed()
-    request = rights_request(
-        "objection", tenant="jump", jurisdiction="BE", details={"purposes": ["newsletter"]}
-    )
+    newsletter = {"purposes": ["marketing.communications.email"]}
+    request = rights_request("objection", tenant="jump", jurisdiction="BE", details=newsletter)
     await stack.publish(request)
     assert (
         _systems(await stack.closed(request["request_id"]))["mailing_tool"]["outcome"] == "processing_stopped"

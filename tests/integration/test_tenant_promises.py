@@ -78,6 +78,7 @@ async def test_jump_keeps_open_claims_and_fraud_signals_erases_the_rest_and_tell
 
 
 async def test_jump_direct_marketing_objection_is_honoured_without_a_decision(stack: RunningStack):
+    # "direct_marketing" is one of Jump's older words (purpose_aliases): events in the wild keep working.
     await stack.reseed()
     request = rights_request(
         "objection", tenant="jump", jurisdiction="BE", details={"purposes": ["direct_marketing"]}

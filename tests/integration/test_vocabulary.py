@@ -27,7 +27,9 @@ async def test_a_withdrawal_naming_an_unknown_purpose_lands_in_the_dlq_with_the_
     record = await _refused(stack, change["event_id"])
     assert (record["source_topic"], record["reason"]) == (CONSENT_TOPIC, "unknown_purpose")
     assert "['marketing_email'] not known to tenant 'upjunoo'" in record["error"]
-    assert "'direct_marketing'" in record["error"] and "'newsletter'" in record["error"], "the known purposes"
+    known, older = record["error"].split("or the older words")
+    assert "'marketing.communications'" in known and "'essential.service.sos_alerts'" in known, "its uses"
+    assert "'direct_marketing'" in older and "'newsletter'" in older, "and the words it still accepts"
     started = await stack.fetch(
         stack.settings.pg_database, "SELECT 1 FROM consent_events WHERE event_id = $1", change["event_id"]
     )
@@ -45,3 +47,21 @@ async def test_an_objection_naming_an_unknown_purpose_lands_in_the_dlq_and_start
     assert record["reason"] == "unknown_purpose"
     assert record["error"].startswith("details/purposes: ['marketing_email'] not known to tenant 'jump'")
     assert await stack.ledger.request(request["request_id"]) is None, "no workflow, no ledger entry"
+
+
+async def test_an_objection_to_advertising_reaches_upjunoos_advertising_systems_without_a_decision(
+    stack: RunningStack,
+):
+    """UPJUNOO's marketing list holds the advertising identifiers it shares; its CRM hears every
+    objection. Advertising is under UPJUNOO's absolute ``marketing``: no operator decides."""
+    await stack.reseed()
+    request = rights_request(
+        "objection", tenant="upjunoo", jurisdiction="CI", details={"purposes": ["marketing.advertising"]}
+    )
+    await stack.publish(request)
+    view = await stack.closed(request["request_id"])
+    assert view["status"] == "completed"
+    assert {s["system"]: s["outcome"] for s in view["systems"]} == {
+        "crm": "processing_stopped",
+        "marketing_list": "processing_stopped",
+    }

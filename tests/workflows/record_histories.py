@@ -165,6 +165,37 @@ async def consent_batch(harness: Harness) -> None:
     handle = await harness.client.start_workflow(
         ConsentBatchWorkflow.run, batch, id=consent_workflow_id(batch.batch_id), task_queue=harness.task_queue
     )
+    # Recorded before act_on_consent_batch: record_consent_outcome for crm. Today the same
+    # batch (changes not recorded by the intake) goes through act_on_consent_batch instead.
+    await eventually(
+        lambda: bool(harness.activities.args(definitions.record_consent_outcome))
+        or len(harness.activities.args(definitions.act_on_consent_batch)) == 2
+    )
+    await settle(handle)
+    answer = BatchConfirmation("mailer", "consent_withdrawn", now().isoformat())
+    await handle.signal(ConsentBatchWorkflow.confirm_system, answer)
+    await result(handle)
+
+
+async def consent_batch_act_and_record(harness: Harness) -> None:
+    """Changes recorded by the intake; crm's evidence kept by the activity that acted, mailer's
+    after its confirmation, and a system failing for good recorded ``failed``."""
+    harness.activities.consent["mailer"] = "pending"
+    harness.activities.consent["warehouse"] = "broken"
+    batch = ConsentBatch(
+        batch_id=str(uuid.uuid4()),
+        tenant="testco",
+        changes=2,
+        systems=[
+            SystemShare(step("crm", "stop_processing"), [0, 1]),
+            SystemShare(step("mailer", "stop_processing"), [1]),
+            SystemShare(step("warehouse", "stop_processing"), [0]),
+        ],
+        recorded=True,
+    )
+    handle = await harness.client.start_workflow(
+        ConsentBatchWorkflow.run, batch, id=consent_workflow_id(batch.batch_id), task_queue=harness.task_queue
+    )
     await eventually(lambda: bool(harness.activities.args(definitions.record_consent_outcome)))
     await settle(handle)
     answer = BatchConfirmation("mailer", "consent_withdrawn", now().isoformat())
@@ -247,6 +278,7 @@ SCENARIOS: list[Scenario] = [
     partner_continues_as_new,
     terminated_system_retried,
     consent_batch,
+    consent_batch_act_and_record,
     retention_sweep,
     erasure_on_systems_answering_now,
     erasure_held_with_local_ledger_steps,

@@ -105,7 +105,8 @@ class Activities:
         self.holds: list[LegalHold] = []
         self.previous_copies = 0
         self.retention: list[SystemResult] = []  # erase_after_retention answers, in order; then erased
-        self.consent: dict[str, str] = {}  # apply_consent_batch outcome per system (default withdrawn)
+        # apply/act_on_consent_batch outcome per system (default withdrawn; "broken": fails for good)
+        self.consent: dict[str, str] = {}
         self.resolution = IdentityResolution()  # what resolve_identities answers
         self.resolution_broken = False  # resolve_identities fails as a broken pack does
         self.sweeps: list[SweepResult] = []  # sweep_retention_batch answers, in order; then finished
@@ -149,6 +150,7 @@ class Activities:
             self.transfer_export,
             self.record_consent_batch,
             self.apply_consent_batch,
+            self.act_on_consent_batch,
             self.record_consent_outcome,
             self.sweep_retention_batch,
             self.record_retention_run,
@@ -267,6 +269,20 @@ class Activities:
         outcome = self.consent.get(work.step.system, "consent_withdrawn")
         return ConsentSystemOutcome(
             work.batch_id, work.tenant, work.step.system, outcome, now().isoformat(), work.entry_indexes
+        )
+
+    @activity.defn(name=name_of(definitions.act_on_consent_batch))
+    async def act_on_consent_batch(self, work: ConsentSystemBatch) -> ConsentSystemOutcome:
+        await self._enter(definitions.act_on_consent_batch, work)
+        outcome = self.consent.get(work.step.system, "consent_withdrawn")
+        if outcome == "broken":
+            raise ApplicationError("the pack is broken", type="ConnectorConfigError", non_retryable=True)
+        if outcome == "pending":
+            return ConsentSystemOutcome(
+                work.batch_id, work.tenant, work.step.system, outcome, now().isoformat(), work.entry_indexes
+            )
+        return ConsentSystemOutcome(
+            work.batch_id, work.tenant, work.step.system, outcome, now().isoformat(), [], recorded=True
         )
 
     @activity.defn(name=name_of(definitions.record_consent_outcome))

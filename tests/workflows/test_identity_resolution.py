@@ -24,13 +24,13 @@ async def test_every_request_type_resolves_identities_first_and_every_system_get
 ) -> None:
     acts = harness.activities
     acts.resolution = IdentityResolution(linked=LINKED, rounds=2)
-    details = {"purposes": ["direct_marketing"]} if request_type == "objection" else {}
+    details = {"purposes": ["marketing.communications"]} if request_type == "objection" else {}
     request = request_input(
         request_type,
         ("crm", "billing"),
         identity_sources=[CRM_SOURCE],
         details=details,
-        absolute_objection_purposes=["direct_marketing"],
+        absolute_objection_purposes=["marketing.communications"],
     )
 
     await result(await harness.start_request(request))

@@ -104,8 +104,8 @@ async def test_every_request_type_runs_through_its_gates(harness: Harness, reque
         request_type,
         ("crm",),
         free_copies=1,
-        details={"purposes": ["direct_marketing"]},  # absolute: an objection needs no decision
-        absolute_objection_purposes=["direct_marketing"],
+        details={"purposes": ["marketing.communications"]},  # absolute: an objection needs no decision
+        absolute_objection_purposes=["marketing.communications"],
     )
     handle = await harness.start_request(request)
 
@@ -245,8 +245,8 @@ async def test_objection_to_absolute_purpose_needs_no_decision(harness: Harness)
     request = request_input(
         "objection",
         ("crm", "mailer"),
-        details={"purposes": ["direct_marketing"]},
-        absolute_objection_purposes=["direct_marketing"],
+        details={"purposes": ["marketing.communications"]},
+        absolute_objection_purposes=["marketing.communications"],
     )
     outcome = await result(await harness.start_request(request))
     assert outcome.status == "completed"
@@ -257,8 +257,8 @@ async def _objection_awaiting_decision(harness: Harness) -> WorkflowHandle[Any, 
     request = request_input(
         "objection",
         ("crm", "mailer"),
-        details={"purposes": ["direct_marketing", "profiling"]},  # not all absolute
-        absolute_objection_purposes=["direct_marketing"],
+        details={"purposes": ["marketing.communications", "personalize.profiling"]},  # not all absolute
+        absolute_objection_purposes=["marketing.communications"],
     )
     handle = await harness.start_request(request)
     await eventually(lambda: bool(harness.activities.args(definitions.record_request_status)))

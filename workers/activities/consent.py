@@ -8,6 +8,8 @@ task by (batch, system), and stopping processing for a subject already stopped c
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 from collections import OrderedDict
 
@@ -45,22 +47,31 @@ class ConsentActivities:
         self._codec = codec
         self._evidence = evidence
         self._connectors = connectors
-        self._cache: OrderedDict[str, list[ConsentEntry]] = OrderedDict()
+        self._cache: OrderedDict[str, asyncio.Future[list[ConsentEntry]]] = OrderedDict()
 
     async def _entries(self, batch_id: str) -> list[ConsentEntry]:
-        if batch_id in self._cache:
-            self._cache.move_to_end(batch_id)
-            return self._cache[batch_id]
+        """The batch's changes, read and decrypted once: the systems of a batch act at the same
+        time, so the first caller's read is shared by the others (not done once each)."""
+        if batch_id not in self._cache:
+            self._cache[batch_id] = asyncio.ensure_future(self._read(batch_id))
+            while len(self._cache) > CACHED_BATCHES:
+                self._cache.popitem(last=False)
+        self._cache.move_to_end(batch_id)
+        reading = self._cache[batch_id]
+        try:
+            return await asyncio.shield(reading)
+        except BaseException:
+            if reading.done() and self._cache.get(batch_id) is reading:
+                del self._cache[batch_id]  # a failed read is not kept: the retry reads again
+            raise
+
+    async def _read(self, batch_id: str) -> list[ConsentEntry]:
         sealed = await self._store.sealed_batch(batch_id)
         if sealed is None:
             raise ApplicationError(
                 f"consent batch {batch_id} has no changes in the ledger", non_retryable=True
             )
-        entries = entries_from_json(self._codec.unseal(sealed[0], sealed[1], batch_id))
-        self._cache[batch_id] = entries
-        while len(self._cache) > CACHED_BATCHES:
-            self._cache.popitem(last=False)
-        return entries
+        return entries_from_json(self._codec.unseal(sealed[0], sealed[1], batch_id))
 
     @implements(definitions.record_consent_batch)
     async def record_consent_batch(self, batch: ConsentBatch) -> None:
@@ -69,7 +80,23 @@ class ConsentActivities:
     @implements(definitions.apply_consent_batch)
     async def apply_consent_batch(self, work: ConsentSystemBatch) -> ConsentSystemOutcome:
         """The system acts on the batch as its connector can: one statement per table, one task
-        for an asynchronous tool, or one subject at a time."""
+        for an asynchronous tool, or one subject at a time (batches started before
+        act_on_consent_batch: their evidence is recorded by a separate activity)."""
+        return await self._act(work)
+
+    @implements(definitions.act_on_consent_batch)
+    async def act_on_consent_batch(self, work: ConsentSystemBatch) -> ConsentSystemOutcome:
+        """The system acts on the batch, and a final answer's per-subject evidence is kept at
+        once: one activity instead of two, and the per-subject outcomes never travel through
+        Temporal. Run again after a crash, the system acts again (stopping what is stopped
+        changes nothing) and the evidence already kept stays as it is."""
+        outcome = await self._act(work)
+        if outcome.outcome == "pending":
+            return outcome
+        await self.record_consent_outcome(outcome)
+        return dataclasses.replace(outcome, entry_indexes=[], per_entry=[], recorded=True)
+
+    async def _act(self, work: ConsentSystemBatch) -> ConsentSystemOutcome:
         entries = await self._entries(work.batch_id)
         mine = [entries[i] for i in work.entry_indexes]
         subjects = [BatchSubject(e.subject, e.occurred_at, list(e.purposes), e.due_at) for e in mine]

@@ -193,6 +193,13 @@ async def apply_consent_batch(work: ConsentSystemBatch) -> ConsentSystemOutcome:
 
 
 @_stub
+async def act_on_consent_batch(work: ConsentSystemBatch) -> ConsentSystemOutcome:
+    """One system acts on the batch's withdrawals and, when its answer is final at once, its
+    per-subject evidence is kept in the same activity (``recorded``); ``pending`` otherwise."""
+    raise NotImplementedError
+
+
+@_stub
 async def record_consent_outcome(outcome: ConsentSystemOutcome) -> int:
     """Per-subject evidence of one system's answer for a batch; how many were kept now."""
     raise NotImplementedError

@@ -43,6 +43,9 @@ class ConsentBatch:
     tenant: str
     changes: int
     systems: list[SystemShare]
+    # The intake kept the changes and the suppression list with the sealed batch, in one
+    # transaction: the workflow goes straight to the systems (no record_consent_batch).
+    recorded: bool = False
 
 
 @dataclass
@@ -83,6 +86,10 @@ class ConsentSystemOutcome:
     entry_indexes: list[int]  # which of the batch's changes this answer is for
     evidence: dict[str, Any] = field(default_factory=dict)
     per_entry: list[str] = field(default_factory=list)  # outcome per entry index, when not all the same
+    # The activity that acted also kept the per-subject evidence (act_on_consent_batch); then
+    # entry_indexes and per_entry are left empty: the workflow needs neither, and at thousands
+    # of subjects they were most of the payloads Temporal carried.
+    recorded: bool = False
 
 
 @dataclass

@@ -71,9 +71,11 @@ class Settings:
 
     @property
     def consent_window(self) -> tuple[int, float]:
-        """Consent changes are batched up to this many, or this many seconds, whichever comes first."""
+        """Consent changes are batched up to this many, or this many seconds, whichever comes first.
+        5,000: per batch, a workflow, its activities and Kafka tasks cost the same whatever its
+        size (bench (d): 5,000 → a third of 1,000's Temporal CPU); a trickle still waits 0.5 s."""
         raw_max, raw_seconds = (
-            _env("PRIVACY_CONSENT_BATCH_MAX", "1000"),
+            _env("PRIVACY_CONSENT_BATCH_MAX", "5000"),
             _env("PRIVACY_CONSENT_WINDOW_SECONDS", "0.5"),
         )
         try:

@@ -102,6 +102,11 @@ def test_a_ccpa_opt_out_is_15_business_days():
     assert applicable_law(clock, "US", request_type="consent_withdrawal") is CCPA_OPT_OUT
     assert applicable_law(clock, "US", request_type="objection", purposes=frozenset({"sale"})) is CCPA_OPT_OUT
     assert applicable_law(clock, "US", request_type="objection", purposes=frozenset({"analytics"})) is CCPA
+    for use in ("third_party_sharing", "marketing.advertising.third_party.targeted"):  # fideslang
+        opt_out = frozenset({use})
+        assert applicable_law(clock, "US", request_type="objection", purposes=opt_out) is CCPA_OPT_OUT
+    first_party = frozenset({"marketing.advertising.first_party"})
+    assert applicable_law(clock, "US", request_type="objection", purposes=first_party) is CCPA
     due = compute_deadline(datetime(2026, 12, 21, 9, tzinfo=UTC), CCPA_OPT_OUT).due_at
     # 25 Dec and 1 Jan are holidays; weekends skipped: 15 business days end on 13 Jan 2027.
     assert due == datetime(2027, 1, 13, 9, tzinfo=UTC)

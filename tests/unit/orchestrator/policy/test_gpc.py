@@ -35,7 +35,7 @@ def _signal(tenant: str = "upjunoo", **change) -> ConsentChange:
 
 
 def test_gpc_is_honoured_where_the_law_requires_it_or_the_pack_opts_in():
-    mapped = {"purposes": ["advertising"]}
+    mapped = {"purposes": ["marketing.advertising"]}
     assert required_by_law(["US"]) and required_by_law(["us-ca"]) and not required_by_law(["CA", "BE"])
     assert gpc_refusal(_pack(mapped, ["US"])) is None
     assert "requires" in (gpc_refusal(_pack(mapped, ["BE"])) or "")
@@ -50,7 +50,7 @@ def test_downstream_systems_have_fifteen_business_days():
 
 def test_the_intake_withdraws_the_packs_gpc_purposes_with_the_legal_date():
     [(batch, [entry])] = group_changes([_signal()], PACKS, b"test-key")
-    assert entry.purposes == ["advertising"], "the pack decides, not the site's purposes"
+    assert entry.purposes == ["marketing.advertising"], "the pack decides, not the site's purposes"
     assert entry.due_at == gpc_due(FRIDAY).isoformat()
     assert {s.step.system for s in batch.systems} == {"crm", "marketing_list", "notify-ad-partners"}
     plain_change = replace(_signal(), signal=None, purposes=("marketing",))

@@ -67,15 +67,16 @@ def test_the_inventory_holds_what_the_seeds_promise(packs):
     third_parties = {"purposes": ["third_party_sharing"]}
     sharing = {s.system for s in plan_request(packs["jsm"], "consent_withdrawal", third_parties)}
     assert sharing == {"sharing_consents", "notify-third-parties-with-consent"}
-    newsletter = {"purposes": ["newsletter"]}
+    newsletter = {"purposes": ["marketing.communications.email"]}
     marketing = {s.system for s in plan_request(packs["jsm"], "consent_withdrawal", newsletter)}
-    assert "notify-third-parties-with-consent" not in marketing, "told only of their own consent"
+    assert marketing and "notify-third-parties-with-consent" not in marketing, "told only of theirs"
     [social] = [s for s in plan_request(packs["nexio"], "erasure") if s.system == "notify-social-platforms"]
     assert social.connector["kind"] == "none" and "no access" in social.connector["impossible_reason"]
 
 
 def test_consent_withdrawal_reaches_only_systems_using_those_purposes(packs):
-    steps = plan_request(packs["jump"], "consent_withdrawal", {"purposes": ["newsletter"]})
+    newsletter = {"purposes": ["marketing.communications.email"]}
+    steps = plan_request(packs["jump"], "consent_withdrawal", newsletter)
     assert {s.system for s in steps} == {"crm", "newsletter", "mailing_tool"}
     assert all(s.action == "stop_processing" for s in steps)
 

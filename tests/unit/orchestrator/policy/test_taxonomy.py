@@ -102,9 +102,53 @@ def test_a_dotted_key_outside_the_taxonomy_is_refused_unless_the_pack_declares_i
     assert declared.system("mailing")["purposes"] == ["marketing.emails"]
 
 
-def test_the_tenants_own_words_stay_valid():
-    pack = _pack(_system("crm", ["direct_marketing", "newsletter"], ("customer data",)))
-    assert [s.system for s in plan_request(pack, "objection", {"purposes": ["newsletter"]})] == ["crm"]
+def test_a_free_word_is_refused_unless_the_pack_declares_it_an_alias():
+    with pytest.raises(PackError, match=r"systems/0/purposes: 'newsletter' is not a fideslang data use"):
+        _pack(_system("crm", ["newsletter"]))
+    with pytest.raises(PackError, match=r"systems/0/categories: 'customer data' is not a fideslang data"):
+        _pack(_system("crm", ["marketing"], ("customer data",)))
+
+
+ALIASED = _pack(MAILING, ADS, SUPPORT, purpose_aliases={"newsletter": "marketing.communications.email"})
+
+
+def test_an_older_word_reaches_the_systems_of_the_data_use_it_stands_for_which_is_recorded():
+    admission = admit_request(_objection(["newsletter"]), {"vocab": ALIASED}, REF_KEY)
+    assert [s.system for s in admission.workflow_input.steps] == ["mailing"]
+    assert admission.workflow_input.details["purposes"] == ["marketing.communications.email"]
+    assert admission.workflow_input.details["purposes_as_named"] == ["newsletter"]
+    [(batch, [entry])] = group_changes([_consent(("newsletter", "marketing.communications.email"))],
+                                       {"vocab": ALIASED}, REF_KEY)  # fmt: skip
+    assert entry.purposes == ["marketing.communications.email"], "the canonical key, once"
+    assert [share.step.system for share in batch.systems] == ["mailing"]
+
+
+def test_the_dlq_reason_lists_the_older_words_too():
+    with pytest.raises(ContractViolation) as caught:
+        admit_consent(_consent(("marketing_email",)), {"vocab": ALIASED})
+    assert caught.value.detail.endswith("or the older words ['newsletter']")
+
+
+def test_an_alias_must_stand_for_a_known_data_use_and_not_be_one():
+    with pytest.raises(PackError, match=r"purpose_aliases/newsletter: 'marketing.emails' is not a fideslang"):
+        _pack(MAILING, purpose_aliases={"newsletter": "marketing.emails"})
+    with pytest.raises(PackError, match=r"purpose_aliases/marketing: 'marketing' is a data use itself"):
+        _pack(MAILING, purpose_aliases={"marketing": "marketing.communications.email"})
+
+
+def test_an_extension_is_new_and_sits_under_an_existing_parent():
+    def uses(*declared: Any) -> PolicyPack:
+        return _pack(MAILING, taxonomy_extensions={"data_uses": list(declared)})
+
+    with pytest.raises(PackError, match=r"data_uses/0: 'marketing.advertising' is a fideslang key"):
+        uses({"fides_key": "marketing.advertising", "name": "Ads", "description": "ads"})
+    with pytest.raises(PackError, match=r"taxonomy_extensions/data_uses/0: 'pets.dogs' has no parent"):
+        uses({"fides_key": "pets.dogs", "name": "Dogs", "description": "dogs"})
+    with pytest.raises(PackError, match=r"taxonomy_extensions/data_uses/0: .*is not valid"):
+        uses({"fides_key": "essential.service.sos_alerts", "name": "SOS alerts"})  # no description
+    parent = {"fides_key": "essential.service.sos_alerts", "name": "SOS alerts", "description": "SOS"}
+    child = {"fides_key": "essential.service.sos_alerts.sms", "name": "SOS by SMS", "description": "SMS"}
+    assert uses(child, parent).tenant == "vocab", "a parent may itself be an extension"
 
 
 def _consent(purposes: tuple[str, ...], action: str = "withdraw") -> ConsentChange:
@@ -147,12 +191,16 @@ def test_an_objection_under_an_absolute_purpose_is_absolute_too():
     assert other.workflow_input.absolute_objection_purposes == ["marketing"]
 
 
-def test_a_plan_discloses_the_human_names_of_the_fideslang_keys_only():
+def test_a_plan_discloses_the_human_names_of_the_fideslang_keys_and_the_packs_extensions():
+    sos = {"fides_key": "essential.service.sos_alerts", "name": "SOS alerts", "description": "seed"}
+    purposes = ["marketing.communications.email", "essential.service.sos_alerts"]
     pack = _pack(
-        _system("crm", ["marketing.communications.email", "newsletter"], ("user.contact.email", "loyalty"))
+        _system("crm", purposes, ("user.contact.email",)),
+        taxonomy_extensions={"data_uses": [sos]},
     )
     [step] = plan_request(pack, "objection")
     assert step.disclosure["names"] == {
         "user.contact.email": "User Contact Email",
         "marketing.communications.email": "Marketing Email Communications",
+        "essential.service.sos_alerts": "SOS alerts",
     }

@@ -10,7 +10,11 @@ def test_report_lists_each_system_with_its_disclosure_and_escapes_html():
         "export",
         {"kind": "sql"},
         {"citation": "x"},
-        disclosure={"categories": ["contact"], "purposes": ["support"], "retention": "1 year"},
+        disclosure={
+            "categories": ["user.contact"],
+            "purposes": ["essential.service.operations.support"],
+            "retention": "1 year",
+        },
     )
     request = {
         "request_id": "r1",
@@ -22,7 +26,7 @@ def test_report_lists_each_system_with_its_disclosure_and_escapes_html():
     records = {"crm": [{"table": "customers", "full_name": "<script>alert(1)</script>"}]}
     report = build_report(request, {"name": "ACME"}, [step], records)
     assert report["systems"]["crm"]["record_count"] == 1
-    assert report["systems"]["crm"]["categories"] == ["contact"]
+    assert report["systems"]["crm"]["categories"] == ["user.contact"]
     html = render_html(report)
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
