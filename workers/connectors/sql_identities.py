@@ -45,7 +45,12 @@ async def linked_identities(pool: asyncpg.Pool, task: SystemTaskInput) -> dict[s
 
 
 async def identities_disagree(pool: asyncpg.Pool, task: SystemTaskInput) -> str | None:
-    """Every record found by any identity must carry the other identities given, where it holds them."""
+    """Every record found by any identity must carry the other identities given, where it holds them.
+
+    Every record is looked at (rows come back in no set order), so the answer names every identity
+    that disagrees, the same way whichever record is read first.
+    """
+    disagreeing: set[str] = set()
     for spec, (table, condition, params) in searched_tables(task):
         for row in await pool.fetch(f"SELECT * FROM {table} WHERE {condition}", *params):
             for identity, column in spec["match"].items():
@@ -53,5 +58,10 @@ async def identities_disagree(pool: asyncpg.Pool, task: SystemTaskInput) -> str 
                 if given is None or held is None:
                     continue
                 if not same_identity(identity, given, str(held)):
-                    return f"the {identity} given does not belong to the record the other identities found"
-    return None
+                    disagreeing.add(identity)
+    if not disagreeing:
+        return None
+    if len(disagreeing) == 1:
+        return f"the {disagreeing.pop()} given does not belong to the record the other identities found"
+    *first, last = sorted(disagreeing)
+    return f"the {', '.join(first)} and {last} given belong to different records"
