@@ -1,4 +1,4 @@
-"""Wiring of the activity worker: ledger, Kafka publisher, connectors, registered activities."""
+"""Wiring of the activities: ledger, Kafka publisher, connectors, the bound methods a worker registers."""
 
 from __future__ import annotations
 
@@ -6,9 +6,6 @@ import inspect
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Any
-
-from temporalio.client import Client
-from temporalio.worker import Worker
 
 from workers.activities.consent import ConsentActivities
 from workers.activities.definitions import IMPLEMENTS
@@ -38,8 +35,10 @@ def activities_of(*holders: object) -> list[Callable[..., Any]]:
     return found
 
 
-async def build_activity_worker(client: Client, settings: Settings, stack: AsyncExitStack) -> Worker:
-    """An activity-only worker on the request task queue; resources close with ``stack``."""
+async def build_activities(settings: Settings, stack: AsyncExitStack) -> list[Callable[..., Any]]:
+    """Every activity, bound to its resources (ledger, Kafka publisher, connectors), which close
+    with ``stack``. They are registered on the same worker as the workflows: a workflow's own
+    bookkeeping steps run there as local activities (``orchestrator.workflows.ledger_steps``)."""
     codec = codec_from_environment(settings.state_dir)
     keys = secret_keys(settings.state_dir)
     ledger = await Ledger.connect(settings.pg_dsn(), sealer=codec)
@@ -60,15 +59,10 @@ async def build_activity_worker(client: Client, settings: Settings, stack: Async
     )
     stack.push_async_callback(connectors.http.close)
     evidence = Evidence(ledger, publisher)
-    return Worker(
-        client,
-        task_queue=settings.task_queue,
-        activities=activities_of(
-            RequestActivities(evidence, connectors, keys.subject_ref),
-            ReportActivities(evidence, HttpTransfers()),
-            ConsentActivities(ledger.consent, codec, evidence, connectors),
-            IdentityActivities(ledger.identities, codec, connectors),
-            RetentionActivities(evidence, connectors, keys.subject_ref),
-        ),
-        max_concurrent_activities=50,
+    return activities_of(
+        RequestActivities(evidence, connectors, keys.subject_ref),
+        ReportActivities(evidence, HttpTransfers()),
+        ConsentActivities(ledger.consent, codec, evidence, connectors),
+        IdentityActivities(ledger.identities, codec, connectors),
+        RetentionActivities(evidence, connectors, keys.subject_ref),
     )

@@ -33,19 +33,18 @@ async def _until_terminated() -> None:
 
 
 async def serve_worker(settings: Settings) -> None:
-    """Workflow and activity workers in one process, on the request task queue; the retention
+    """One worker for the workflows and their activities, on the request task queue; the retention
     schedules are brought in line with the packs before it serves."""
     from orchestrator.policy.packs import load_packs
     from orchestrator.schedules import ensure_schedules
     from orchestrator.workflows.worker import build_workflow_worker
     from workers.runtime.temporal_client import connect
-    from workers.worker import build_activity_worker
+    from workers.worker import build_activities
 
     client = await connect(settings, attempts=30)
     async with AsyncExitStack() as stack:
-        activity_worker = await build_activity_worker(client, settings, stack)
-        workflow_worker = build_workflow_worker(client, settings.task_queue)
-        async with activity_worker, workflow_worker:
+        activities = await build_activities(settings, stack)
+        async with build_workflow_worker(client, settings.task_queue, activities):
             schedules = await ensure_schedules(client, load_packs(), settings.task_queue)
             log.info("%d retention schedules in place", len(schedules))
             mark_ready(settings, "worker")

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from functools import partial
 from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ChildWorkflowError, is_cancelled_exception
 
-from orchestrator.workflows import rules, search
+from orchestrator.workflows import ledger_steps, rules, search
 from orchestrator.workflows.identity_checks import IdentityChecks
 from orchestrator.workflows.lost_systems import LostSystems
 from orchestrator.workflows.models import (
@@ -31,7 +30,6 @@ from orchestrator.workflows.models import (
     system_workflow_id,
 )
 from orchestrator.workflows.operator_updates import OperatorUpdates
-from orchestrator.workflows.retries import LEDGER_RETRY
 from orchestrator.workflows.system_task import SystemTaskWorkflow
 from orchestrator.workflows.waits import SYSTEMS, EscalatingWaits
 
@@ -306,13 +304,8 @@ class RequestWorkflow(OperatorUpdates, LostSystems, IdentityChecks, EscalatingWa
         )
 
     async def _activity(self, stub: Callable[[A], Awaitable[R]], argument: A) -> R:
-        """Our own ledger and Kafka: retried until they are back."""
-        return await workflow.execute_activity(
-            stub,
-            argument,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=LEDGER_RETRY,
-        )
+        """Our own ledger and Kafka (bookkeeping as local activities): retried until they are back."""
+        return await ledger_steps.run_step(stub, argument)
 
     def _report_input(self, request: RequestInput) -> ReportInput:
         return ReportInput(

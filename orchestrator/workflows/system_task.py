@@ -22,6 +22,7 @@ from temporalio.converter import value_to_type
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 from temporalio.workflow import ParentClosePolicy
 
+from orchestrator.workflows import ledger_steps
 from orchestrator.workflows.models import (
     ConfirmationSignal,
     PartnerStatusUpdate,
@@ -30,7 +31,7 @@ from orchestrator.workflows.models import (
     partner_confirmation,
 )
 from orchestrator.workflows.retention import RetentionExpiryWorkflow, retention_workflow_id
-from orchestrator.workflows.retries import CONNECTOR_RETRY, LEDGER_RETRY
+from orchestrator.workflows.retries import CONNECTOR_RETRY
 
 with workflow.unsafe.imports_passed_through():
     from schemas.periods import parse_duration
@@ -165,11 +166,10 @@ class SystemTaskWorkflow:
                 await workflow.wait_condition(lambda: self._retry_requested)
 
     async def _record(self, task: SystemTaskInput, result: SystemResult) -> SystemResult:
-        return await workflow.execute_activity(
+        """Keep the system's answer (a local activity: our own ledger, see ledger_steps)."""
+        return await ledger_steps.run_step(
             definitions.record_system_outcome,
             SystemOutcomeInput(task.request_id, task.tenant, task.request_type, result),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=LEDGER_RETRY,
         )
 
     @workflow.signal

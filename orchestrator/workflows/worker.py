@@ -1,6 +1,9 @@
-"""Wiring of the workflow worker: the deterministic side, no I/O of its own."""
+"""Wiring of the worker: the workflows (deterministic, no I/O of their own) and the activities given."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -20,7 +23,7 @@ PURE_WORKFLOW_HELPERS = tuple(
     f"orchestrator.workflows.{name}"
     for name in (
         "models", "rules", "retries", "search", "escalation", "lost_systems", "operator_updates",
-        "identity_checks",
+        "identity_checks", "ledger_steps",
     )
 )
 
@@ -36,9 +39,19 @@ WORKFLOWS = (
 )
 
 
-def build_workflow_worker(client: Client, task_queue: str) -> Worker:
+def build_workflow_worker(
+    client: Client, task_queue: str, activities: Sequence[Callable[..., Any]] = ()
+) -> Worker:
+    """The request task queue's worker: every workflow, and the activities they call (given by
+    the caller: this package does no I/O). One worker for both, so that a workflow's bookkeeping
+    steps run as local activities in the process that runs it (``ledger_steps``)."""
     return Worker(
-        client, task_queue=task_queue, workflows=list(WORKFLOWS), workflow_runner=sandboxed_runner()
+        client,
+        task_queue=task_queue,
+        workflows=list(WORKFLOWS),
+        activities=activities,
+        workflow_runner=sandboxed_runner(),
+        max_concurrent_activities=50,
     )
 
 

@@ -10,6 +10,7 @@ statements are the burst's.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import signal
 import sys
@@ -132,3 +133,41 @@ def _short(frame: str) -> str:
     name, _, where = frame.partition(" (")
     file = where.rsplit(":", 1)[0].rsplit("/", 2)
     return f"{name} ({'/'.join(file[-2:])})" if where else name
+
+
+def cpu_seconds_by_process(settings: Any) -> dict[str, float]:
+    """CPU time (user + system, seconds) each process of the stack has used so far, children
+    included: two readings around a phase say which process did its work."""
+    from infra.processes import ProcessSupervisor
+    from infra.services import SERVICES
+    from infra.stack import INFRA_PARTS
+
+    supervisor = ProcessSupervisor(settings.state_dir)
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for name in (*INFRA_PARTS, *SERVICES):
+        pid = supervisor.pid(name)
+        if pid is not None:
+            used[name] = _tree_ticks(pid) / ticks
+    return used
+
+
+def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds per process between two readings, largest first."""
+    spent = {name: round(after[name] - before.get(name, 0.0), 1) for name in after}
+    return dict(sorted(spent.items(), key=lambda item: -item[1]))
+
+
+def _tree_ticks(pid: int) -> int:
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except (OSError, IndexError, ValueError):
+            continue
+        pending.extend(int(child) for child in children)
+    return total
