@@ -44,7 +44,10 @@ async def serve_worker(settings: Settings) -> None:
     client = await connect(settings, attempts=30)
     async with AsyncExitStack() as stack:
         activities = await build_activities(settings, stack)
-        async with build_workflow_worker(client, settings.task_queue, activities):
+        worker = build_workflow_worker(
+            client, settings.task_queue, activities, max_cached_workflows=settings.workflow_cache
+        )
+        async with worker:
             schedules = await ensure_schedules(client, load_packs(), settings.task_queue)
             log.info("%d retention schedules in place", len(schedules))
             mark_ready(settings, "worker")

@@ -40,11 +40,16 @@ WORKFLOWS = (
 
 
 def build_workflow_worker(
-    client: Client, task_queue: str, activities: Sequence[Callable[..., Any]] = ()
+    client: Client,
+    task_queue: str,
+    activities: Sequence[Callable[..., Any]] = (),
+    *,
+    max_cached_workflows: int = 1000,
 ) -> Worker:
     """The request task queue's worker: every workflow, and the activities they call (given by
     the caller: this package does no I/O). One worker for both, so that a workflow's bookkeeping
-    steps run as local activities in the process that runs it (``ledger_steps``)."""
+    steps run as local activities in the process that runs it (``ledger_steps``). Runs beyond
+    ``max_cached_workflows`` are evicted (least recently used) and replayed when next needed."""
     return Worker(
         client,
         task_queue=task_queue,
@@ -52,6 +57,7 @@ def build_workflow_worker(
         activities=activities,
         workflow_runner=sandboxed_runner(),
         max_concurrent_activities=50,
+        max_cached_workflows=max_cached_workflows,
     )
 
 
