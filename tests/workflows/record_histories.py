@@ -174,6 +174,12 @@ async def retention_sweep(harness: Harness) -> None:
     await result(ledger)
 
 
+async def erasure_with_local_ledger_steps(harness: Harness) -> None:
+    """The erasure above, recorded once the bookkeeping steps became local activities
+    (``ledger_steps``): markers instead of scheduled activities, the patch marker first."""
+    await erasure_with_late_answer_and_retention(harness)
+
+
 SCENARIOS: list[Scenario] = [
     erasure_with_late_answer_and_retention,
     access_after_verification,
@@ -181,6 +187,7 @@ SCENARIOS: list[Scenario] = [
     terminated_system_retried,
     consent_batch,
     retention_sweep,
+    erasure_with_local_ledger_steps,
 ]
 
 
