@@ -6,7 +6,7 @@ its registration stays valid). Behaviours, from infra/sandbox/partners.json:
 ``delay_seconds`` (PRIVACY_SANDBOX_PARTNER_DELAY overrides); ``flaky`` answers 503 to the
 first ``failures`` submissions, then sends every callback twice and ``completed`` before
 ``in_progress``; ``silent`` accepts requests and never calls back (status stays pending).
-Requests are kept in ``requests.json`` so a restarted partner remembers them.
+Requests are kept in ``requests.jsonl`` (a line per change) so a restarted partner remembers them.
 """
 
 from __future__ import annotations
@@ -62,17 +62,24 @@ class SandboxPartner:
         if not port_file.exists():
             port_file.write_text(str(free_port()))
         self.port = int(port_file.read_text())
-        saved = self.folder / "requests.json"
-        self.requests = json.loads(saved.read_text()) if saved.exists() else {}
+        self.requests = {}
+        journal = self.folder / "requests.jsonl"
+        if journal.exists():  # each line: one request as it was last changed (the last line wins)
+            for line in journal.read_text().splitlines():
+                if line.strip():
+                    entry = json.loads(line)
+                    self.requests[entry.pop("subject_request_id")] = entry
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def _save(self) -> None:
-        tmp = self.folder / "requests.json.tmp"
-        tmp.write_text(json.dumps(self.requests))
-        tmp.replace(self.folder / "requests.json")
+    def _save(self, request_id: str) -> None:
+        """Append the request's new state to the journal: one line per change, not the whole
+        book rewritten each time (thousands of open requests made that quadratic)."""
+        line = json.dumps({"subject_request_id": request_id, **self.requests[request_id]})
+        with (self.folder / "requests.jsonl").open("a") as journal:
+            journal.write(line + "\n")
 
     def _signed(self, body: dict[str, Any], status: int = 200) -> web.Response:
         raw = json.dumps(body).encode()
@@ -122,7 +129,7 @@ class SandboxPartner:
                 "received": _now(),
                 "type": body.get("subject_request_type"),
             }
-            self._save()
+            self._save(request_id)
             if self.behaviour != "silent":
                 self._spawn(self._work(request_id))
         return self._signed(
@@ -148,7 +155,7 @@ class SandboxPartner:
             return web.json_response({"error": {"code": 404, "message": "no such request"}}, status=404)
         if known["status"] != "completed":
             known["status"] = "cancelled"
-            self._save()
+            self._save(request_id)
         return self._signed(
             {"controller_id": CONTROLLER_ID, "subject_request_id": request_id, "received_time": _now()},
             status=202,
@@ -204,7 +211,7 @@ class SandboxPartner:
         order = ("pending", "in_progress", "completed")
         if order.index(status) > order.index(known["status"]):
             known["status"] = status
-            self._save()
+            self._save(request_id)
         for url in known["callbacks"]:
             raw = json.dumps({**self._status_body(request_id, known, url), "request_status": status}).encode()
             headers = {
@@ -215,7 +222,7 @@ class SandboxPartner:
             delivered = [await _deliver(url, raw, headers) for _ in range(times)]
             if all(delivered) and order.index(status) >= order.index(known.get("delivered", "pending")):
                 known["delivered"] = status
-                self._save()
+                self._save(request_id)
 
 
 async def _deliver(url: str, raw: bytes, headers: dict[str, str], attempts: int = 10) -> bool:

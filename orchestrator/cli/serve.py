@@ -33,7 +33,7 @@ async def _until_terminated() -> None:
 
 
 async def serve_worker(settings: Settings) -> None:
-    """Workflow and activity workers in one process, on the request task queue; the retention
+    """One worker for the workflows and their activities, on the request task queue; the retention
     schedules are brought in line with the packs before it serves."""
     from orchestrator.policy.packs import load_packs
     from orchestrator.schedules import ensure_schedules
@@ -45,7 +45,13 @@ async def serve_worker(settings: Settings) -> None:
     async with AsyncExitStack() as stack:
         # One worker for workflows and activities: eager activity dispatch (see the builder).
         activities = await activity_implementations(settings, stack)
-        worker = build_workflow_worker(client, settings.task_queue, activities, MAX_CONCURRENT_ACTIVITIES)
+        worker = build_workflow_worker(
+            client,
+            settings.task_queue,
+            activities,
+            MAX_CONCURRENT_ACTIVITIES,
+            max_cached_workflows=settings.workflow_cache,
+        )
         async with worker:
             schedules = await ensure_schedules(client, load_packs(), settings.task_queue)
             log.info("%d retention schedules in place", len(schedules))

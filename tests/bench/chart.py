@@ -133,7 +133,9 @@ def summary(results: dict[str, Any]) -> str:
         lines.append(
             f"(e) {o['open_requests']} open ({o['opened_per_s']}/s to open): "
             f"memory {o['memory_with_open_mb']} MB, "
-            f"+{o['memory_growth_per_open_request_kb']} kB per request; "
+            f"+{o['memory_growth_per_open_request_kb']} kB per request "
+            f"(marginal {o.get('memory_marginal_per_open_request_kb')} kB, "
+            f"at 10,000 {o.get('memory_per_request_at_10000_kb')} kB); "
             f"callback→closed {o['ours']['callback_to_closed_s']} "
             f"vs bare signal {o['bare_temporal']['signal_to_closed_s']}"
         )

@@ -169,3 +169,9 @@ def cpu_seconds(settings: Any) -> dict[str, float]:
             todo.extend(children.get(pid, []))
         used[name] = round(total, 2)
     return used
+
+
+def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds per part between two readings of ``cpu_seconds``, largest first."""
+    spent = {name: round(after[name] - before.get(name, 0.0), 1) for name in after}
+    return dict(sorted(spent.items(), key=lambda item: -item[1]))

@@ -1,6 +1,6 @@
 """make bench: measure on one embedded stack, in one run, and write the figures.
 
-(a) bare-Temporal ceiling: no-op fan-out workflows of the request's width, same server;
+(a) bare-Temporal ceiling: no-op fan-out workflows of the request's width (its pack's plan), same server;
 (b) our end-to-end erasure throughput (Kafka → intake → workflow → connectors → ledger) and
     its ratio to (a);
 (c) latency percentiles: publish → workflow started, publish → closed (one at a time, and in a burst);
@@ -103,6 +103,15 @@ async def bare_temporal(settings: Any, workflows: int, width: int) -> dict[str, 
     }
 
 
+def upjunoo_erasure_width() -> int:
+    """How many systems and recipients an UPJUNOO erasure fans out to (its pack's plan): the
+    bare ceiling is measured at the same width."""
+    from orchestrator.policy.packs import load_packs
+    from orchestrator.policy.plan import plan_request
+
+    return len(plan_request(load_packs()["upjunoo"], "erasure"))
+
+
 async def seed_subjects(settings: Any, count: int) -> list[dict[str, str]]:
     """Bench subjects with records in the UPJUNOO CRM, support desk and marketing tool."""
     subjects = [{"email": f"bench-{i}-{uuid.uuid4().hex[:6]}@example.org"} for i in range(count)]
@@ -179,7 +188,7 @@ async def erasures(
         "requests": len(requests),
         "seconds": round(seconds, 3),
         "requests_per_s": round(len(requests) / seconds, 2),
-        "systems_per_request": 9,
+        "systems_per_request": upjunoo_erasure_width(),
         "publish_to_workflow_started_s": percentiles(to_start),
         "publish_to_closed_s": percentiles(to_close),
         "started_at": datetime.fromtimestamp(started_wall, UTC).isoformat(),
@@ -192,6 +201,7 @@ async def main(options: argparse.Namespace) -> int:
     from tests.bench.chart import chart, summary
     from tests.bench.consent import consent_bench
     from tests.bench.open_requests import PACKS, open_requests_bench
+    from tests.bench.profile import Profiler, cpu_seconds, cpu_used
     from tests.bench.shop import API_TOKENS, shop_bench
     from tests.bench.shop import summary as shop_summary
 
@@ -214,12 +224,25 @@ async def main(options: argparse.Namespace) -> int:
                 settings, options.shop, options.single, progress, RESULTS / "profile.txt"
             )
         if "throughput" in parts:
-            results["bare_temporal"] = await bare_temporal(settings, requests, width=10)
+            width = upjunoo_erasure_width()
+            cpu_before = cpu_seconds(settings)
+            results["bare_temporal"] = await bare_temporal(settings, requests, width=width)
+            # The bare workers run in this process: the stack's part is the Temporal server's.
+            results["bare_temporal"]["cpu_seconds"] = cpu_used(cpu_before, cpu_seconds(settings))
             subjects = await seed_subjects(settings, requests + single)
             results["end_to_end_single"] = await erasures(
                 settings, subjects[:single], "erasure, one at a time", True
             )
+            cpu_before = cpu_seconds(settings)
+            profiler = Profiler(settings, RESULTS / "profile-throughput.txt") if options.profile else None
+            if profiler:
+                await profiler.start()
             results["end_to_end_burst"] = await erasures(settings, subjects[single:], "erasure, burst", False)
+            if profiler:
+                results["end_to_end_burst"]["profile"] = await profiler.stop()
+            # Where the burst's CPU went, per process (the bench's own polling not included).
+            burst_cpu = cpu_used(cpu_before, cpu_seconds(settings))
+            results["end_to_end_burst"]["cpu_seconds"] = burst_cpu
             results["ratio_end_to_end_vs_bare"] = round(
                 results["end_to_end_burst"]["requests_per_s"] / results["bare_temporal"]["workflows_per_s"], 3
             )
@@ -258,6 +281,9 @@ if __name__ == "__main__":
     parser.add_argument("--open", type=int, default=10000, help="requests kept open at a partner for (e)")
     parser.add_argument("--sample", type=int, default=100, help="of those, how many a signed callback closes")
     parser.add_argument("--shop", type=int, default=100, help="burst size for (f), the shop database")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy and pg_stat_statements of (b)'s erasure burst"
+    )
     parser.add_argument(
         "--only",
         choices=["throughput", "consent", "open", "shop"],

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import asyncpg
 
+from workers.ledger.requests import keep_session
+
 
 class DatabasePools:
     def __init__(self, dsn_for: Callable[[str], str], *, max_size: int = 5) -> None:
@@ -22,7 +24,7 @@ class DatabasePools:
         async with self._lock:
             if database not in self._pools:
                 self._pools[database] = await asyncpg.create_pool(
-                    self._dsn_for(database), min_size=1, max_size=self._max_size
+                    self._dsn_for(database), min_size=1, max_size=self._max_size, reset=keep_session
                 )
             return self._pools[database]
 

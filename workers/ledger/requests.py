@@ -35,6 +35,13 @@ def _ts(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+async def keep_session(connection: asyncpg.Connection) -> None:
+    """A connection back in the pool is not reset: asyncpg's default (advisory unlock, CLOSE ALL,
+    UNLISTEN, RESET ALL) is one more round trip on every release, for session state no store
+    sets (the migration's advisory lock is released by the migration). An open transaction is
+    still rolled back by the pool itself."""
+
+
 class Ledger:
     """Reads and idempotent writes of the evidence tables."""
 
@@ -57,7 +64,7 @@ class Ledger:
         audit_key: bytes | None = None,
         sealer: Sealer | None = None,
     ) -> Ledger:
-        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, reset=keep_session)
         ledger = cls(pool, audit_key, sealer)
         await ledger.ensure_schema()
         return ledger

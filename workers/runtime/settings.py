@@ -87,6 +87,17 @@ class Settings:
             ) from None
 
     @property
+    def workflow_cache(self) -> int:
+        """How many workflow runs the worker keeps in memory (Temporal's sticky cache). A request
+        waiting weeks for a partner need not stay cached: evicted, it is replayed from its short
+        history when the partner answers. Each cached run holds its own sandbox (~0.3 MB)."""
+        raw = _env("PRIVACY_WORKFLOW_CACHE", "300")
+        try:
+            return max(int(raw), 1)
+        except ValueError:
+            raise SystemExit(f"PRIVACY_WORKFLOW_CACHE={raw!r} is not a number of workflow runs") from None
+
+    @property
     def metrics_seconds(self) -> float:
         """How often metrics are exported (and the ledger's gauges read)."""
         raw = _env("PRIVACY_OTEL_METRICS_SECONDS", "10")

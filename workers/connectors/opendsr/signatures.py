@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes, PrivateKeyTypes
 from cryptography.x509.oid import NameOID
 
 # OpenDSR names first; OpenGDPR's (the protocol's former name) are honoured too.
@@ -40,9 +42,22 @@ def read_headers(headers: Mapping[str, str]) -> SignedHeaders:
     return SignedHeaders(None, None, legacy=False)
 
 
+@functools.lru_cache(maxsize=64)
+def _private_key(private_key_pem: bytes) -> PrivateKeyTypes:
+    """A PEM key parsed once: parsing (and checking) an RSA key costs far more than a signature,
+    and the same few keys sign every message."""
+    return serialization.load_pem_private_key(private_key_pem, password=None)
+
+
+@functools.lru_cache(maxsize=256)
+def _public_key(certificate_pem: bytes) -> CertificatePublicKeyTypes:
+    """A registered certificate's public key, parsed once per certificate."""
+    return x509.load_pem_x509_certificate(certificate_pem).public_key()
+
+
 def sign(private_key_pem: bytes, body: bytes) -> str:
     """The base64 signature of ``body`` (what a partner puts in X-OpenDSR-Signature)."""
-    key = serialization.load_pem_private_key(private_key_pem, password=None)
+    key = _private_key(private_key_pem)
     if isinstance(key, rsa.RSAPrivateKey):
         raw = key.sign(body, padding.PKCS1v15(), hashes.SHA256())
     elif isinstance(key, ec.EllipticCurvePrivateKey):
@@ -59,7 +74,7 @@ def verify(certificate_pem: bytes, body: bytes, signature_b64: str) -> bool:
         signature = base64.b64decode("".join(signature_b64.split()), validate=True)
     except (binascii.Error, ValueError):
         return False
-    key = x509.load_pem_x509_certificate(certificate_pem).public_key()
+    key = _public_key(certificate_pem)
     try:
         if isinstance(key, rsa.RSAPublicKey):
             key.verify(signature, body, padding.PKCS1v15(), hashes.SHA256())
