@@ -110,9 +110,11 @@ class OpenDsrConnector(Connector):
             return ConnectorResult("pending", evidence={**evidence, "status_poll": f"no answer ({exc})"})
         if answer.status == 404:
             return await self._submit(task, partner, subject_request_id)  # the partner lost it
-        status = str(answer.body.get("request_status") or "")
+        answered = status = str(answer.body.get("request_status") or "")
         expected = answer.body.get("expected_completion_time")
-        if status in PARTNER_STATUSES:
+        if status in PARTNER_STATUSES and answer.signed:
+            # Only a signed answer moves our record of the partner's status; the record may already
+            # be further on, moved by a signed callback that arrived meanwhile.
             status = await self._store.advance(subject_request_id, status, _time(expected))
         evidence.update(request_status=status, expected_completion_time=expected, status_signed=answer.signed)
         outcome = partner_outcome(status, task.step.action, task.request_type)
@@ -120,7 +122,8 @@ class OpenDsrConnector(Connector):
             # The partner dropped the request on its own: it will not act, an operator must know.
             return ConnectorResult("refused", evidence={**evidence, "reason": PARTNER_CANCELLED_REASON})
         if outcome is not None and answer.signed:
-            return ConnectorResult(outcome, evidence={**evidence, "confirmed_by": "signed status answer"})
+            confirmed_by = "signed status answer" if status == answered else "signed callback"
+            return ConnectorResult(outcome, evidence={**evidence, "confirmed_by": confirmed_by})
         return ConnectorResult("pending", evidence=evidence)
 
     async def withdraw(self, task: SystemTaskInput) -> dict[str, Any]:
