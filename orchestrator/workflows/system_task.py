@@ -42,6 +42,9 @@ with workflow.unsafe.imports_passed_through():
 # The command sequence changed: a long wait now ends its run with continue-as-new. Histories
 # recorded before (replayed by older workers' runs) keep polling in the same run.
 CONTINUE_AS_NEW_PATCH = "system-task-continue-as-new"
+# The command sequence changed: the system's answer is kept by a local activity (a marker in the
+# history), as the request's own ledger steps are; histories recorded before keep scheduling it.
+LOCAL_OUTCOME_PATCH = "system-task-outcome-recorded-locally"
 
 
 @workflow.defn(name="SystemTaskWorkflow")
@@ -165,9 +168,21 @@ class SystemTaskWorkflow:
                 await workflow.wait_condition(lambda: self._retry_requested)
 
     async def _record(self, task: SystemTaskInput, result: SystemResult) -> SystemResult:
+        """Keep the system's answer in our ledger: milliseconds, so a local activity in the worker
+        running this workflow (no task-queue round trip between a partner's callback and the
+        request closing). It may run again if a signal arrives meanwhile: the ledger keeps the
+        first final answer, so running it twice changes nothing."""
+        outcome = SystemOutcomeInput(task.request_id, task.tenant, task.request_type, result)
+        if workflow.patched(LOCAL_OUTCOME_PATCH):
+            return await workflow.execute_local_activity(
+                definitions.record_system_outcome,
+                outcome,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=LEDGER_RETRY,
+            )
         return await workflow.execute_activity(
             definitions.record_system_outcome,
-            SystemOutcomeInput(task.request_id, task.tenant, task.request_type, result),
+            outcome,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=LEDGER_RETRY,
         )

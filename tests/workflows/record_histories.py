@@ -270,6 +270,12 @@ async def erasure_held_with_local_ledger_steps(harness: Harness) -> None:
     await result(handle)
 
 
+async def late_answer_recorded_locally(harness: Harness) -> None:
+    """The first scenario again, a system's answer now kept by a local activity (patch
+    ``system-task-outcome-recorded-locally``): recorded under its own name beside the old one."""
+    await erasure_with_late_answer_and_retention(harness)
+
+
 SCENARIOS: list[Scenario] = [
     erasure_with_late_answer_and_retention,
     access_after_verification,
@@ -282,6 +288,7 @@ SCENARIOS: list[Scenario] = [
     retention_sweep,
     erasure_on_systems_answering_now,
     erasure_held_with_local_ledger_steps,
+    late_answer_recorded_locally,
 ]
 
 

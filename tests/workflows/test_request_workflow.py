@@ -443,9 +443,13 @@ async def test_pending_system_closes_on_first_final_confirmation(harness: Harnes
 
     assert outcome.status == "completed"
     assert outcome.outcomes == {"crm": "erased", "warehouse": "erased"}
-    [recorded] = [g.result for g in acts.args(definitions.record_system_outcome)]
-    assert (recorded.system, recorded.outcome, recorded.record_count) == ("warehouse", "erased", 3)
-    assert recorded.evidence == {"ticket": "T-1"}
+    # Recording is a local activity: a signal arriving while it runs may run it again (the ledger
+    # keeps the first final answer), but only ever with the first final answer.
+    recordings = [g.result for g in acts.args(definitions.record_system_outcome)]
+    assert recordings
+    for recorded in recordings:
+        assert (recorded.system, recorded.outcome, recorded.record_count) == ("warehouse", "erased", 3)
+        assert recorded.evidence == {"ticket": "T-1"}
     assert (await result(child)).outcome == "erased"
     assert systems_acted(acts).count("warehouse") == 1  # no reminders configured: acted once
 
