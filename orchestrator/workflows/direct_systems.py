@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from functools import partial
 from typing import TypeVar
 
@@ -28,7 +27,7 @@ from temporalio.workflow import ParentClosePolicy
 from orchestrator.workflows.fairness import priority_after
 from orchestrator.workflows.models import RequestInput, RequestState, SystemTaskState
 from orchestrator.workflows.retention import RetentionExpiryWorkflow, retention_workflow_id
-from orchestrator.workflows.retries import CONNECTOR_RETRY
+from orchestrator.workflows.system_task import act_on_system
 
 with workflow.unsafe.imports_passed_through():
     from workers.activities import definitions
@@ -60,13 +59,7 @@ class DirectSystems:
         step = task.step
         while True:
             try:
-                result = await workflow.execute_activity(
-                    definitions.apply_system_action,
-                    task,
-                    start_to_close_timeout=timedelta(seconds=30),
-                    retry_policy=CONNECTOR_RETRY,
-                    priority=priority_after(self._steps_done),
-                )
+                result = await act_on_system(task, priority_after(self._steps_done))
                 self._steps_done += 1
                 break
             except ActivityError as err:

@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+from collections.abc import Awaitable
 from datetime import timedelta
 from functools import partial
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import Priority, RetryPolicy
 from temporalio.converter import value_to_type
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 from temporalio.workflow import ParentClosePolicy
@@ -45,6 +46,17 @@ CONTINUE_AS_NEW_PATCH = "system-task-continue-as-new"
 # The command sequence changed: the system's answer is kept by a local activity (a marker in the
 # history), as the request's own ledger steps are; histories recorded before keep scheduling it.
 LOCAL_OUTCOME_PATCH = "system-task-outcome-recorded-locally"
+
+
+def act_on_system(task: SystemTaskInput, priority: Priority = Priority.default) -> Awaitable[SystemResult]:
+    """The system's connector acting on the task: the one way every workflow calls it."""
+    return workflow.execute_activity(
+        definitions.apply_system_action,
+        task,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=CONNECTOR_RETRY,
+        priority=priority,
+    )
 
 
 @workflow.defn(name="SystemTaskWorkflow")
@@ -141,12 +153,7 @@ class SystemTaskWorkflow:
         """Apply the connector; on a non-retryable failure, record it and wait for an operator."""
         while True:
             try:
-                result = await workflow.execute_activity(
-                    definitions.apply_system_action,
-                    task,
-                    start_to_close_timeout=timedelta(seconds=30),
-                    retry_policy=CONNECTOR_RETRY,
-                )
+                result = await act_on_system(task)
                 state = self._state
                 state.partner_request_id = result.evidence.get("subject_request_id", state.partner_request_id)
                 state.withdrawable = result.withdrawable
