@@ -139,60 +139,16 @@ async def seed_subjects(settings: Any, count: int) -> list[dict[str, str]]:
     return subjects
 
 
-async def erasures(
-    settings: Any, subjects: list[dict[str, str]], label: str, one_at_a_time: bool
-) -> dict[str, Any]:
-    from orchestrator.cli.demo import publish, rights_request
-    from schemas.vocabulary import CLOSED_STATUSES
-    from workers.ledger import Ledger
-    from workers.runtime.temporal_client import connect
+async def erasures(settings: Any, subjects: list[dict[str, str]], label: str, arrival: str) -> dict[str, Any]:
+    """UPJUNOO erasures of ``subjects``, arriving ``alone`` or in a ``burst``, timed as the shop's
+    are (one ledger query a poll: the bench does not load the machine it measures)."""
+    from orchestrator.cli.demo import rights_request
+    from tests.bench.arrivals import timed_requests
 
-    ledger = await Ledger.connect(settings.pg_dsn())
-    client = await connect(settings)
     requests = [rights_request("upjunoo", "erasure", subject, "CI") for subject in subjects]
-    published: dict[str, float] = {}
-    closed: dict[str, datetime] = {}
-    started_wall = time.time()
-    begin = time.perf_counter()
-
-    async def wait_for(ids: list[str]) -> None:
-        while len([i for i in ids if i in closed]) < len(ids):
-            for request_id in ids:
-                if request_id in closed:
-                    continue
-                view = await ledger.request(request_id)
-                if view and view["status"] in CLOSED_STATUSES:
-                    assert view["status"] == "completed", view
-                    closed[request_id] = datetime.fromisoformat(view["closed_at"])
-                    progress(label, len(closed), len(requests))
-            await asyncio.sleep(0.05)
-
-    if one_at_a_time:
-        for request in requests:
-            published[request["request_id"]] = time.time()
-            await publish(settings, [request])
-            await wait_for([request["request_id"]])
-    else:
-        stamp = time.time()
-        await publish(settings, list(requests))
-        published = dict.fromkeys((r["request_id"] for r in requests), stamp)
-        await wait_for(list(published))
-    seconds = time.perf_counter() - begin
-    to_start, to_close = [], []
-    for request_id, sent in published.items():
-        description = await client.get_workflow_handle(f"privacy-request-{request_id}").describe()
-        to_start.append(description.start_time.timestamp() - sent)
-        to_close.append(closed[request_id].timestamp() - sent)
-    await ledger.close()
-    return {
-        "requests": len(requests),
-        "seconds": round(seconds, 3),
-        "requests_per_s": round(len(requests) / seconds, 2),
-        "systems_per_request": upjunoo_erasure_width(),
-        "publish_to_workflow_started_s": percentiles(to_start),
-        "publish_to_closed_s": percentiles(to_close),
-        "started_at": datetime.fromtimestamp(started_wall, UTC).isoformat(),
-    }
+    timed = await timed_requests(settings, requests, label, arrival, progress)
+    timed.pop("ids")
+    return {**timed, "systems_per_request": upjunoo_erasure_width()}
 
 
 async def main(options: argparse.Namespace) -> int:
@@ -231,13 +187,15 @@ async def main(options: argparse.Namespace) -> int:
             results["bare_temporal"]["cpu_seconds"] = cpu_used(cpu_before, cpu_seconds(settings))
             subjects = await seed_subjects(settings, requests + single)
             results["end_to_end_single"] = await erasures(
-                settings, subjects[:single], "erasure, one at a time", True
+                settings, subjects[:single], "erasure, one at a time", "alone"
             )
             cpu_before = cpu_seconds(settings)
             profiler = Profiler(settings, RESULTS / "profile-throughput.txt") if options.profile else None
             if profiler:
                 await profiler.start()
-            results["end_to_end_burst"] = await erasures(settings, subjects[single:], "erasure, burst", False)
+            results["end_to_end_burst"] = await erasures(
+                settings, subjects[single:], "erasure, burst", "burst"
+            )
             if profiler:
                 results["end_to_end_burst"]["profile"] = await profiler.stop()
             # Where the burst's CPU went, per process (the bench's own polling not included).
