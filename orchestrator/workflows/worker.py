@@ -30,6 +30,10 @@ PURE_WORKFLOW_HELPERS = tuple(
     )
 )
 
+# What the worker's workflows share with the rest of the process: the workflow modules and what
+# their payloads are made of (also the sandbox's ``sys.modules`` entries, which the payload
+# converter reads a dataclass's annotations from).
+SHARED_WORKFLOW_MODULES = ("orchestrator.workflows", "workers.messages", "workers.activities", "schemas")
 
 # Every workflow the worker runs (the in-process tests and the replay test use the same list).
 WORKFLOWS = (
@@ -61,20 +65,26 @@ def build_workflow_worker(
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
         activities=list(activities),
-        workflow_runner=sandboxed_runner(),
+        workflow_runner=sandboxed_runner(reimport_workflows=False),
         tuner=under_way_first_tuner(max_concurrent_activities or 100),
         max_cached_workflows=max_cached_workflows,
     )
 
 
-def sandboxed_runner() -> SandboxedWorkflowRunner:
-    """The workflows' sandbox, as production runs it (the workflow tests and replays use it too).
-    It re-imports modules per workflow; passing opentelemetry through lets workflow spans reach
-    the process's tracer provider (otherwise they go to a no-op one)."""
+def sandboxed_runner(*, reimport_workflows: bool = True) -> SandboxedWorkflowRunner:
+    """The workflows' sandbox. Passing opentelemetry through lets workflow spans reach the
+    process's tracer provider (otherwise they go to a no-op one).
+
+    ``reimport_workflows`` (the workflow tests and the replay of every recorded history): each run
+    imports the workflow modules afresh inside the sandbox, so a workflow reaching for the clock,
+    randomness or I/O at import or run time fails there. The worker passes them through instead
+    (``False``): imported once per process, a run costs its workflow object only, not a copy of
+    every module (the sandbox's imports were a third of the worker's CPU under a burst and most of
+    a cached run's memory; bench (b), (e)). Safe because those modules keep no state of their own
+    and the strict runs above execute the same code on every path the histories record."""
+    passed = SHARED_WORKFLOW_MODULES if not reimport_workflows else PURE_WORKFLOW_HELPERS
     return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(
-            "opentelemetry", *PURE_WORKFLOW_HELPERS
-        )
+        restrictions=SandboxRestrictions.default.with_passthrough_modules("opentelemetry", *passed)
     )
 
 

@@ -88,10 +88,13 @@ class RequestActivities:
         try:
             located = None
             if connector.changes_data(step.action):
-                located = await self._ledger.note_located(
-                    task.request_id, step.system, await connector.locate(task)
-                )
-            done = await connector.perform(task)
+
+                async def keep_count(count: int) -> int:
+                    return await self._ledger.note_located(task.request_id, step.system, count)
+
+                located, done = await connector.locate_then_perform(task, keep_count)
+            else:
+                done = await connector.perform(task)
         except ConnectorError as exc:
             span.set_attribute("error.type", "ConnectorError")
             raise_connector_error(exc)
@@ -103,7 +106,10 @@ class RequestActivities:
             # An earlier attempt of this same activity did the work before it was interrupted.
             outcome = done_outcome(step.action, task.request_type)
             evidence.update(located=located, completed_by_earlier_attempt=True)
-        if step.action in VERIFIED_ACTIONS and outcome in VERIFIED_OUTCOMES:
+        if step.action in VERIFIED_ACTIONS and outcome == "not_found" and located == 0:
+            # Nothing to act on, now or in an earlier attempt: the lookup just made is the check.
+            evidence["verification"] = await self._nothing_held(task)
+        elif step.action in VERIFIED_ACTIONS and outcome in VERIFIED_OUTCOMES:
             evidence["verification"] = await self._verify(task, connector)
         if done.records:
             await self._ledger.store_records(task.request_id, step.system, done.records)
@@ -124,6 +130,14 @@ class RequestActivities:
         else:
             await self._evidence.publish_outcome(task.request_id, task.tenant, task.request_type, result)
         return self._with_capabilities(result, connector)
+
+    async def _nothing_held(self, task: SystemTaskInput) -> dict[str, Any]:
+        """The system held none of the subject's records when it was searched before acting, by
+        every identifier known, and no earlier attempt found any: searching again a moment later
+        would prove nothing more (and costs a rate-limited API its calls)."""
+        verification: dict[str, Any] = {"remaining": 0, "checked_at": now(), "searched": "before acting"}
+        await self._ledger.note_verification(task.request_id, task.step.system, verification)
+        return verification
 
     async def _verify(self, task: SystemTaskInput, connector: Any) -> dict[str, Any]:
         """Look for the subject again, by every identifier known, after the system erased or

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -161,6 +161,15 @@ class Connector(ABC):
         """How many of the subject's records are left after the step erased or anonymised them,
         looked for again by every identifier known (the proof an erasure is asked for)."""
         return await self.locate(task)
+
+    async def locate_then_perform(
+        self, task: SystemTaskInput, keep_count: Callable[[int], Awaitable[int]]
+    ) -> tuple[int, ConnectorResult]:
+        """Count the subject's records, have ``keep_count`` keep that count before anything
+        changes (a retry must know what an earlier try found; it answers the count kept), then
+        act. Kinds whose lookups are costly (a rate-limited API) act on what that lookup found."""
+        kept = await keep_count(await self.locate(task))
+        return kept, await self.perform(task)
 
     @abstractmethod
     async def export(self, task: SystemTaskInput) -> ConnectorResult:

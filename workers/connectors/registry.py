@@ -39,6 +39,7 @@ def confirms_on_topic(kind: str) -> bool:
     """Whether systems of ``kind`` answer on privacy.confirmations.v1 (no other answer is taken there)."""
     return kind in CLASSES and CLASSES[kind].confirms_on_topic
 
+
 def answers_later(kind: str) -> bool:
     """Whether systems of ``kind`` answer after the call (a confirmation, a callback, an
     operator), so a request must wait for them; an unknown kind is assumed to."""
