@@ -139,3 +139,30 @@ async def test_a_user_soft_deleted_by_an_interrupted_attempt_is_still_found_and_
     erased = await tools.connector.erase(erasure)
     assert erased.outcome == "erased" and erased.evidence["jobs"] == {"completed": 1}
     assert "9001" not in tools.state("upjunoo_support")["deleted_users"]
+
+
+async def test_an_erasure_acts_on_what_its_count_found_without_searching_twice(
+    tools: Tools, monkeypatch: pytest.MonkeyPatch
+):
+    """Every search is a call the API's rate limit counts: the count kept before acting is the
+    lookup the erasure acts on; only the verification looks again."""
+    erasure = tools.task("upjunoo", "support_desk", "erasure")
+    lookups: list[str] = []
+    find = tools.connector._find
+
+    async def counted(task: SystemTaskInput) -> list[dict[str, Any]]:
+        lookups.append(task.step.system)
+        return await find(task)
+
+    monkeypatch.setattr(tools.connector, "_find", counted)
+    kept: list[int] = []
+
+    async def keep_count(count: int) -> int:
+        kept.append(count)
+        return count
+
+    located, done = await tools.connector.locate_then_perform(erasure, keep_count)
+    assert located == kept[0] == 1 and done.outcome == "erased" and done.evidence["found"] == 1
+    assert done.evidence["verified"]["remaining"] == 0
+    assert len(lookups) == 1 + done.evidence["verified"]["checks"], "one lookup before acting, then checks"
+    assert "9001" not in tools.state("upjunoo_support")["users"]
