@@ -87,7 +87,7 @@ class Stack:
                 # (128 MB) fills with every row touched and counts as each request's memory
                 # (bench (e)).
                 "-c",
-                "shared_buffers=32MB",
+                "shared_buffers=16MB",
                 *_statement_statistics(bindir),
             ],
             port=s.pg_port,
@@ -246,9 +246,9 @@ def _bounded_workflow_cache() -> list[str]:
     """The dev server keeps every workflow it touched in its mutable-state cache (host level,
     ~256,000 entries by default), so each request waiting weeks for a partner stays in its memory.
     Bounded here (``PRIVACY_TEMPORAL_CACHE`` entries): a workflow evicted is read back from the
-    database when it next moves — one SQLite read, not a replay. 300 hold a burst of 100 UPJUNOO
-    erasures' workflows under way as fast as 1,000 did (bench (b)), for a third of the memory."""
-    entries = os.environ.get("PRIVACY_TEMPORAL_CACHE") or "300"
+    database when it next moves — one SQLite read, not a replay. With 200 a burst of 100 UPJUNOO
+    erasures (800 workflows) ran faster than with 1,000 (bench (b)), on less memory (bench (e))."""
+    entries = os.environ.get("PRIVACY_TEMPORAL_CACHE") or "200"
     if not entries.isdigit() or int(entries) < 1:
         raise SystemExit(f"PRIVACY_TEMPORAL_CACHE={entries!r} is not a number of workflows")
     return [
