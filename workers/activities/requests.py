@@ -20,7 +20,7 @@ from schemas.vocabulary import FINAL_OUTCOMES, done_outcome
 from workers.activities import definitions
 from workers.activities.definitions import implements
 from workers.activities.evidence import Evidence, now
-from workers.connectors.base import ConnectorError
+from workers.connectors.base import VERIFIED_ACTIONS, ConnectorError
 from workers.connectors.registry import ConnectorRegistry
 from workers.messages.requests import (
     DuplicateQuery,
@@ -36,7 +36,6 @@ from workers.messages.requests import (
 log = logging.getLogger(__name__)
 TRACER = trace.get_tracer("privacy.connectors")
 # After these, the subject is looked for again: erasure is proven, not assumed.
-VERIFIED_ACTIONS = frozenset({"erase", "anonymise"})
 VERIFIED_OUTCOMES = frozenset({"erased", "anonymised", "not_found"})
 
 

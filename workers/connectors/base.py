@@ -87,6 +87,10 @@ class HeldSubjects:
         return not self.refs.isdisjoint(subject_refs(self.key, self.tenant, identities))
 
 
+# Actions after which the person must be gone from the system: looked up again to prove it.
+VERIFIED_ACTIONS = frozenset({"erase", "anonymise"})
+
+
 class Connector(ABC):
     """One kind of downstream system. Every method must be safe to call twice."""
 

@@ -33,14 +33,20 @@ from urllib.parse import quote
 
 from schemas.identity import normalise_identity
 from schemas.vocabulary import done_outcome
-from workers.connectors.base import BatchResult, BatchSubject, Connector, ConnectorError, ConnectorResult
+from workers.connectors.base import (
+    VERIFIED_ACTIONS,
+    BatchResult,
+    BatchSubject,
+    Connector,
+    ConnectorError,
+    ConnectorResult,
+)
 from workers.connectors.http.client import HttpSystems, Reply
 from workers.connectors.http.pagination import Page, pagination_for
 from workers.connectors.http.templates import MissingValue, TemplateError, pointer, render, render_value
 from workers.messages.requests import SystemStep, SystemTaskInput
 
 Record = dict[str, Any]
-VERIFIED_ACTIONS = frozenset({"erase", "anonymise"})  # the person must be gone: looked up again after
 
 
 def _context(
