@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -104,6 +105,15 @@ async def callbacks() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
         received.append(await request.json())
         return web.Response(text="thanks")
 
+    async with status_callback_server(receive) as url:
+        yield url, received
+
+
+@contextlib.asynccontextmanager
+async def status_callback_server(
+    receive: Callable[[web.Request], Awaitable[web.Response]],
+) -> AsyncIterator[str]:
+    """An agent's ``status_callback`` endpoint on a free local port, answered by ``receive``."""
     app = web.Application()
     app.router.add_post("/status", receive)
     runner = web.AppRunner(app)
@@ -111,8 +121,10 @@ async def callbacks() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}/status", received
-    await runner.cleanup()
+    try:
+        yield f"http://127.0.0.1:{port}/status"
+    finally:
+        await runner.cleanup()
 
 
 async def _wait_for(check: Any, timeout: float = 60) -> Any:

@@ -24,7 +24,7 @@ from aiohttp import web
 
 from orchestrator.workflows.retention_sweep import LEDGER_SCHEDULE_ID
 from tests.integration.conftest import RunningStack
-from tests.integration.test_drp import Agent, _call, _pair, _trust
+from tests.integration.test_drp import Agent, _call, _pair, _trust, status_callback_server
 
 MAY = {"email": "may@example.org", "customer_id": "D-MAY-001"}
 PERSON = "data subject (DRP verification page)"
@@ -39,15 +39,8 @@ async def agent_server() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
         received.append(await request.json())
         return web.Response(text="ok")
 
-    app = web.Application()
-    app.router.add_post("/status", receive)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}/status", received
-    await runner.cleanup()
+    async with status_callback_server(receive) as url:
+        yield url, received
 
 
 @pytest.fixture
