@@ -173,10 +173,14 @@ async def bare_signal_to_close(settings: Any, count: int) -> dict[str, Any]:
     return {"workflows": count, "signal_to_closed_s": percentiles(latencies)}
 
 
-async def steady_pss(settings: Any, settle: float = 5.0, rounds: int = 12) -> dict[str, int]:
+async def steady_pss(settings: Any, settle: float | None = None, rounds: int = 12) -> dict[str, int]:
     """Memory of every process once it stopped moving: read every ``settle`` seconds until the
     total changes by less than 1 % (or ``rounds`` readings), so work still draining (a worker
-    finishing its tasks, PostgreSQL's autovacuum) is not counted as the open requests' cost."""
+    finishing its tasks, PostgreSQL's autovacuum, database connections the opening needed and
+    the pools close once idle) is not counted as the open requests' cost."""
+    from workers.ledger.requests import POOL_IDLE_SECONDS
+
+    settle = POOL_IDLE_SECONDS + 2 if settle is None else settle
     last = pss_by_process(settings)
     for _ in range(rounds):
         await asyncio.sleep(settle)

@@ -42,6 +42,13 @@ async def keep_session(connection: asyncpg.Connection) -> None:
     still rolled back by the pool itself."""
 
 
+# A pooled connection idle this long is closed (the pool keeps its floor, ``min_size``): each
+# PostgreSQL backend holds 2-4 MB, and a service whose requests wait weeks on partners has no
+# use for the ten a burst opened. Under load a connection is back in use within milliseconds.
+# Bench (e), 10,000 open: PostgreSQL 3.6 -> 0.4-0.6 kB per request (asyncpg's default: 300 s).
+POOL_IDLE_SECONDS = 10.0
+
+
 class Ledger:
     """Reads and idempotent writes of the evidence tables."""
 
@@ -61,10 +68,17 @@ class Ledger:
         *,
         min_size: int = 1,
         max_size: int = 10,
+        idle_seconds: float = POOL_IDLE_SECONDS,
         audit_key: bytes | None = None,
         sealer: Sealer | None = None,
     ) -> Ledger:
-        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, reset=keep_session)
+        pool = await asyncpg.create_pool(
+            dsn,
+            min_size=min_size,
+            max_size=max_size,
+            max_inactive_connection_lifetime=idle_seconds,
+            reset=keep_session,
+        )
         ledger = cls(pool, audit_key, sealer)
         await ledger.ensure_schema()
         return ledger
