@@ -84,7 +84,7 @@ def sandboxed_runner(*, reimport_workflows: bool = True) -> SandboxedWorkflowRun
     (e): the worker's memory with 2,000 requests open +96 -> +55 MB, and no longer growing with
     more). Safe because those modules keep no state of their own and the strict runs above
     execute the same code on every path the histories record."""
-    passed = SHARED_WORKFLOW_MODULES if not reimport_workflows else PURE_WORKFLOW_HELPERS
+    passed = PURE_WORKFLOW_HELPERS if reimport_workflows else SHARED_WORKFLOW_MODULES
     return SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules("opentelemetry", *passed)
     )

@@ -105,11 +105,12 @@ class RequestActivities:
             # An earlier attempt of this same activity did the work before it was interrupted.
             outcome = done_outcome(step.action, task.request_type)
             evidence.update(located=located, completed_by_earlier_attempt=True)
-        if step.action in VERIFIED_ACTIONS and outcome == "not_found" and located == 0:
-            # Nothing to act on, now or in an earlier attempt: the lookup just made is the check.
-            evidence["verification"] = await self._nothing_held(task)
-        elif step.action in VERIFIED_ACTIONS and outcome in VERIFIED_OUTCOMES:
-            evidence["verification"] = await self._verify(task, connector)
+        if step.action in VERIFIED_ACTIONS and outcome in VERIFIED_OUTCOMES:
+            if outcome == "not_found" and located == 0:
+                # Nothing to act on, now or in an earlier attempt: the lookup just made is the check.
+                evidence["verification"] = await self._nothing_held(task)
+            else:
+                evidence["verification"] = await self._verify(task, connector)
         if done.records:
             await self._ledger.store_records(task.request_id, step.system, done.records)
         result = SystemResult(
